@@ -1,0 +1,305 @@
+/**
+ * Browser mode: the same renderer and the same IPC handler table as the Electron app, served on
+ * loopback HTTP (node:http only).
+ *
+ *   GET  /…                      the built renderer (static files, CSP header on every response)
+ *   POST /api/invoke/<channel>   JSON body = payload → 200 { result } | 4xx/5xx { error }
+ *
+ * Every request must carry the session token: `Authorization: Bearer <token>`, or the cookie that a
+ * page load with `?token=<token>` sets (HttpOnly, SameSite=Strict; the redirect drops the token from
+ * the address bar). The Host header must name the loopback address and port (DNS-rebinding defence).
+ * Events (WebSocket) come later: attach to `httpServer`'s 'upgrade' and gate it with `authorize`.
+ *
+ * Prints nothing (except a warning when `allowRemote` opens it beyond loopback); the caller prints `url`.
+ */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { isIP, type AddressInfo, type Socket } from 'node:net';
+import type { IpcErrorPayload } from '../preload/api';
+import { createHandlerTable, httpStatusFor, IpcBadRequestError, invokeChannel, toErrorPayload, type HandlerTable } from './ipc/registry';
+import { contentTypeFor, resolveStaticFile, SECURITY_HEADERS } from './static';
+
+export interface ServerOptions {
+  /** 0 (default) picks a free port. */
+  port?: number;
+  /** Default 127.0.0.1. Anything but loopback is refused unless `allowRemote`. */
+  host?: string;
+  /** The built renderer (out/renderer). */
+  rendererDir: string;
+  /** Session token; default 32 random bytes as hex. */
+  token?: string;
+  /** Listen beyond loopback (prints a warning). The token is still required. */
+  allowRemote?: boolean;
+  /** Default `createHandlerTable()`. */
+  handlers?: HandlerTable;
+  /** Largest accepted request body; default 16 MiB. */
+  maxBodyBytes?: number;
+  /** Where the `allowRemote` warning goes; default console.warn. */
+  warn?: (message: string) => void;
+}
+
+export interface RunningServer {
+  /** Open this: the page URL with `?token=`. */
+  url: string;
+  /** `http://127.0.0.1:<port>` (no token). */
+  origin: string;
+  port: number;
+  token: string;
+  /** For a later WebSocket: `httpServer.on('upgrade', …)`, gated with `authorize(req)`. */
+  httpServer: Server;
+  /** Whether a request carries the token (bearer header or cookie) and an allowed Host. */
+  authorize(req: IncomingMessage): boolean;
+  close(): Promise<void>;
+}
+
+const LOOPBACK_NAMES = new Set(['localhost', '::1', '[::1]']);
+const TOKEN_PATTERN = /^[A-Za-z0-9_-]{16,256}$/;
+const INVOKE_PREFIX = '/api/invoke/';
+
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase();
+  return LOOPBACK_NAMES.has(h) || (isIP(h) === 4 && h.startsWith('127.'));
+}
+
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const host = options.host ?? '127.0.0.1';
+  if (!isLoopbackHost(host)) {
+    if (!options.allowRemote) {
+      throw new Error(`refusing to listen on non-loopback host '${host}': pass allowRemote (--allow-remote) to expose LD Studio beyond this machine`);
+    }
+    (options.warn ?? console.warn)(`warning: LD Studio browser mode is listening on ${host}, reachable from other machines; anyone with the token can use it`);
+  }
+  const token = options.token ?? randomBytes(32).toString('hex');
+  if (!TOKEN_PATTERN.test(token)) throw new Error('token must be 16–256 characters of [A-Za-z0-9_-]');
+  const tokenBuf = Buffer.from(token);
+  const handlers = options.handlers ?? createHandlerTable();
+  const maxBodyBytes = options.maxBodyBytes ?? 16 * 1024 * 1024;
+  const rendererDir = options.rendererDir;
+
+  let port = 0;
+  let allowedHosts = new Set<string>();
+  // Cookies are not port-scoped: name ours by port so two instances on 127.0.0.1 don't clash.
+  const cookieName = () => `ld_studio_token_${port}`;
+
+  const tokenMatches = (candidate: string | undefined): boolean => {
+    if (!candidate) return false;
+    const buf = Buffer.from(candidate);
+    return buf.length === tokenBuf.length && timingSafeEqual(buf, tokenBuf);
+  };
+
+  const hostAllowed = (req: IncomingMessage): boolean => {
+    const h = (req.headers.host ?? '').toLowerCase();
+    if (allowedHosts.has(h)) return true;
+    if (!options.allowRemote) return false;
+    // Beyond loopback: accept IP literals on our port (a DNS name could be an attacker's rebinding).
+    const m = /^(\[[0-9a-f:.]+\]|[0-9.]+):(\d+)$/.exec(h);
+    return !!m && Number(m[2]) === port && isIP(m[1].replace(/^\[|\]$/g, '')) !== 0;
+  };
+
+  const credential = (req: IncomingMessage): string | undefined => {
+    const auth = req.headers.authorization;
+    if (auth) {
+      const m = /^Bearer\s+(\S+)\s*$/i.exec(auth);
+      return m ? m[1] : undefined;
+    }
+    return parseCookies(req.headers.cookie)[cookieName()];
+  };
+
+  const authorize = (req: IncomingMessage): boolean => hostAllowed(req) && tokenMatches(credential(req));
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    if (!hostAllowed(req)) return sendText(res, 403, 'Forbidden: unexpected Host header');
+    const rawUrl = req.url ?? '/';
+    if (!rawUrl.startsWith('/')) return sendText(res, 400, 'Bad request');
+    const q = rawUrl.indexOf('?');
+    const rawPath = q === -1 ? rawUrl : rawUrl.slice(0, q);
+    const query = new URLSearchParams(q === -1 ? '' : rawUrl.slice(q + 1));
+    const isApi = rawPath === '/api' || rawPath.startsWith('/api/');
+
+    if (!tokenMatches(credential(req))) {
+      // A page load with ?token= trades the token for a cookie, then reloads without it.
+      if (!isApi && (req.method === 'GET' || req.method === 'HEAD') && tokenMatches(query.get('token') ?? undefined)) {
+        query.delete('token');
+        const rest = query.toString();
+        res.writeHead(303, {
+          ...SECURITY_HEADERS,
+          'Set-Cookie': `${cookieName()}=${token}; Path=/; HttpOnly; SameSite=Strict`,
+          Location: rawPath + (rest ? `?${rest}` : ''),
+          'Cache-Control': 'no-store',
+        });
+        res.end();
+        return;
+      }
+      if (isApi) return sendJson(res, 401, { error: { code: 'unauthorized', message: 'missing or wrong token' } }, { 'WWW-Authenticate': 'Bearer' });
+      return sendText(res, 401, 'Unauthorized: open the URL that LD Studio printed (it carries ?token=…)', { 'WWW-Authenticate': 'Bearer' });
+    }
+
+    if (isApi) return handleApi(req, res, rawPath);
+    return handleStatic(req, res, rawPath);
+  };
+
+  const handleApi = async (req: IncomingMessage, res: ServerResponse, rawPath: string): Promise<void> => {
+    if (!rawPath.startsWith(INVOKE_PREFIX)) return sendJson(res, 404, { error: { code: 'bad_request', message: `no API route ${rawPath}` } });
+    if (req.method !== 'POST') return sendJson(res, 405, { error: { code: 'bad_request', message: 'use POST' } }, { Allow: 'POST' });
+    // Cross-origin pages cannot send this content type without a CORS preflight (which we never allow),
+    // and a browser's Origin header must be ours.
+    const origin = req.headers.origin;
+    if (origin !== undefined && origin !== `http://${req.headers.host}`) {
+      return sendJson(res, 403, { error: { code: 'bad_request', message: 'cross-origin request refused' } });
+    }
+    const contentType = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+    if (contentType !== 'application/json') {
+      return sendJson(res, 415, { error: { code: 'bad_request', message: 'Content-Type must be application/json' } });
+    }
+    let channel: string;
+    try {
+      channel = decodeURIComponent(rawPath.slice(INVOKE_PREFIX.length));
+    } catch {
+      return sendError(res, new IpcBadRequestError('malformed channel name'));
+    }
+    const body = await readBody(req, maxBodyBytes);
+    if (body === 'too-large') {
+      return sendJson(res, 413, { error: { code: 'bad_request', message: `request body over ${maxBodyBytes} bytes` } }, { Connection: 'close' });
+    }
+    let payload: unknown;
+    if (body.length > 0) {
+      try {
+        payload = JSON.parse(body.toString('utf8'));
+      } catch (err) {
+        return sendError(res, new IpcBadRequestError(`request body is not valid JSON (${(err as Error).message})`));
+      }
+    }
+    try {
+      const result = await invokeChannel(handlers, channel, payload);
+      sendJson(res, 200, { result: result ?? null });
+    } catch (err) {
+      sendError(res, err);
+    }
+  };
+
+  const handleStatic = async (req: IncomingMessage, res: ServerResponse, rawPath: string): Promise<void> => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return sendText(res, 405, 'Method not allowed', { Allow: 'GET, HEAD' });
+    const found = await resolveStaticFile(rendererDir, rawPath);
+    if (!found.ok) return sendText(res, found.status, found.status === 404 ? 'Not found' : `Refused: ${found.reason}`);
+    res.writeHead(200, {
+      ...SECURITY_HEADERS,
+      'Content-Type': contentTypeFor(found.file),
+      'Content-Length': String(found.size),
+      'Cache-Control': 'no-cache',
+    });
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
+    const stream = createReadStream(found.file);
+    stream.on('error', () => res.destroy());
+    stream.pipe(res);
+  };
+
+  const httpServer = createServer((req, res) => {
+    req.on('error', () => res.destroy());
+    handle(req, res).catch((err: unknown) => {
+      // Never crash the server over one request.
+      if (!res.headersSent) sendError(res, err);
+      else res.destroy();
+    });
+  });
+  httpServer.on('clientError', (_err, socket: Socket) => {
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+
+  await new Promise<void>((resolveListen, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(options.port ?? 0, host, () => {
+      httpServer.off('error', reject);
+      resolveListen();
+    });
+  });
+  port = (httpServer.address() as AddressInfo).port;
+  allowedHosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]);
+  if (isLoopbackHost(host) && isIP(host) === 4) allowedHosts.add(`${host}:${port}`);
+
+  const origin = `http://${urlHostFor(host)}:${port}`;
+  return {
+    url: `${origin}/?token=${token}`,
+    origin,
+    port,
+    token,
+    httpServer,
+    authorize,
+    close: () =>
+      new Promise<void>((resolveClose, reject) => {
+        httpServer.close((err) => (err ? reject(err) : resolveClose()));
+        httpServer.closeAllConnections();
+      }),
+  };
+}
+
+/** The host to put in the printed URL: the listening address, or loopback for a wildcard. */
+function urlHostFor(host: string): string {
+  const h = host.replace(/^\[|\]$/g, '');
+  if (h === '0.0.0.0' || h === '::') return '127.0.0.1';
+  return isIP(h) === 6 ? `[${h}]` : h;
+}
+
+function parseCookies(header: string | undefined): Record<string, string> {
+  const out: Record<string, string> = Object.create(null);
+  if (!header) return out;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0) out[part.slice(0, eq).trim()] = part.slice(eq + 1).trim();
+  }
+  return out;
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 'too-large'> {
+  return new Promise((resolveBody, reject) => {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limit) {
+      req.resume();
+      resolveBody('too-large');
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    req.on('data', (chunk: Buffer) => {
+      if (done) return;
+      size += chunk.length;
+      if (size > limit) {
+        done = true;
+        resolveBody('too-large');
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (!done) resolveBody(Buffer.concat(chunks));
+    });
+    req.on('error', reject);
+  });
+}
+
+function sendText(res: ServerResponse, status: number, text: string, extra: Record<string, string> = {}): void {
+  res.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store', ...extra });
+  res.end(text);
+}
+
+function sendJson(res: ServerResponse, status: number, body: { result: unknown } | { error: IpcErrorPayload }, extra: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    ...SECURITY_HEADERS,
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': String(Buffer.byteLength(text)),
+    'Cache-Control': 'no-store',
+    ...extra,
+  });
+  res.end(text);
+}
+
+function sendError(res: ServerResponse, err: unknown): void {
+  const error = toErrorPayload(err);
+  sendJson(res, httpStatusFor(error.code), { error });
+}

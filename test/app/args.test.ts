@@ -1,0 +1,23 @@
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseLaunchArgs } from '../../main/args';
+
+describe('launch arguments', () => {
+  it('reads --project (resolved against cwd), --port, --host, --allow-remote', () => {
+    const a = parseLaunchArgs(['--project', 'studies/ceph', '--port=8123', '--host', '127.0.0.1', '--allow-remote'], '/data');
+    expect(a).toEqual({ project: resolve('/data', 'studies/ceph'), port: 8123, host: '127.0.0.1', allowRemote: true, errors: [] });
+  });
+
+  it('ignores Electron/Chromium switches and positionals', () => {
+    const a = parseLaunchArgs(['.', '--no-sandbox', '--inspect=9229', '--project=/p'], '/');
+    expect(a.project).toBe('/p');
+    expect(a.errors).toEqual([]);
+  });
+
+  it('reports bad values instead of throwing', () => {
+    expect(parseLaunchArgs(['--port', 'abc']).errors).toEqual(["--port must be an integer from 0 to 65535, got 'abc'"]);
+    expect(parseLaunchArgs(['--port', '70000']).errors).toHaveLength(1);
+    expect(parseLaunchArgs(['--project']).errors).toEqual(['--project needs a value']);
+    expect(parseLaunchArgs([])).toEqual({ allowRemote: false, errors: [] });
+  });
+});
