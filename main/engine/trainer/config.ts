@@ -1,0 +1,82 @@
+/**
+ * Training settings. Defaults are the paper's (ld-method.md §1-§4); smaller image size and batch
+ * for CPUs are ordinary options, recorded in run.json.
+ */
+import type { BackendName } from '../backends';
+import type { FilterGradMode } from '../model/conv';
+
+export type StageChoice = '1' | '2' | 'both';
+
+export interface TrainConfig {
+  stage: StageChoice;
+  /** Total optimisation steps of the run (both stages together when stage = both). */
+  steps: number;
+  /** With stage = both: steps of stage 1 before stage 2 starts (fixed when the run is created). */
+  stage1Steps: number;
+  /** Training crop side (paper 448); a multiple of 16. Images are first resized to size·512/448. */
+  size: number;
+  /** B: sampled pairs per step (paper 4); the network sees 5·B images. */
+  batch: number;
+  channels: 1 | 3;
+  clusters: number;
+  embedDim: number;
+  lr: number;
+  /** Halve the learning rate every N steps of a stage (paper: 10 epochs × 1,000 iterations). */
+  lrHalveEvery: number;
+  seed: number;
+  /** Write a checkpoint every N steps (and always at the end and on cancel). */
+  checkpointEvery: number;
+  filterGrad: FilterGradMode;
+}
+
+/** Paper: stage 1 runs 20k iterations and stage 2 80k, so stage 1 is a fifth of the total. */
+export const PAPER_STAGE1_FRACTION = 0.2;
+
+export const PAPER_DEFAULTS: Omit<TrainConfig, 'filterGrad'> = {
+  stage: 'both',
+  steps: 100_000,
+  stage1Steps: 20_000,
+  size: 448,
+  batch: 4,
+  channels: 1,
+  clusters: 16,
+  embedDim: 32,
+  lr: 1e-3,
+  lrHalveEvery: 10_000,
+  seed: 0,
+  checkpointEvery: 1_000,
+};
+
+export function defaultStage1Steps(stage: StageChoice, steps: number): number {
+  if (stage === '1') return steps;
+  if (stage === '2') return 0;
+  return Math.min(steps, Math.max(1, Math.round(steps * PAPER_STAGE1_FRACTION)));
+}
+
+export function filterGradFor(backend: BackendName): FilterGradMode {
+  // Only libtensorflow has a fast Conv2DBackpropFilter; wasm has none, cpu/webgpu have naive ones.
+  return backend === 'tensorflow' ? 'native' : 'im2col';
+}
+
+export function validateConfig(c: TrainConfig): string[] {
+  const errors: string[] = [];
+  if (!Number.isInteger(c.size) || c.size < 32 || c.size % 16 !== 0) errors.push(`size must be a multiple of 16 and at least 32 (got ${c.size})`);
+  if (!Number.isInteger(c.batch) || c.batch < 1) errors.push(`batch must be a positive integer (got ${c.batch})`);
+  if (!Number.isInteger(c.steps) || c.steps < 1) errors.push(`steps must be a positive integer (got ${c.steps})`);
+  if (c.stage === 'both' && (c.stage1Steps < 0 || c.stage1Steps > c.steps)) errors.push(`stage-1 steps must be between 0 and ${c.steps}`);
+  if (!(c.lr > 0)) errors.push(`learning rate must be positive (got ${c.lr})`);
+  if (!Number.isInteger(c.checkpointEvery) || c.checkpointEvery < 1) errors.push(`checkpoint interval must be a positive integer (got ${c.checkpointEvery})`);
+  if (c.clusters < 2) errors.push(`clusters must be at least 2 (got ${c.clusters})`);
+  return errors;
+}
+
+/** Which stage a (1-based) global step belongs to, and its 1-based index within that stage. */
+export function stageOfStep(c: TrainConfig, step: number): { stage: 1 | 2; stageStep: number } {
+  if (c.stage === '1') return { stage: 1, stageStep: step };
+  if (c.stage === '2') return { stage: 2, stageStep: step };
+  return step <= c.stage1Steps ? { stage: 1, stageStep: step } : { stage: 2, stageStep: step - c.stage1Steps };
+}
+
+export function learningRate(c: TrainConfig, stageStep: number): number {
+  return c.lr * 0.5 ** Math.floor((stageStep - 1) / c.lrHalveEvery);
+}
