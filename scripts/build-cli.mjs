@@ -6,7 +6,8 @@ import { nodeBundle } from './esbuild-node.mjs';
 
 const entryPoints = {
   cli: 'main/cli.ts',
-  'trainer-worker': 'main/engine/trainer/worker.ts',
+  'trainer-worker': 'main/jobs/trainWorker.ts',
+  serve: 'main/serve.ts',
   bench: 'bench/index.ts',
 };
 const present = Object.fromEntries(Object.entries(entryPoints).filter(([, file]) => existsSync(file)));

@@ -1,0 +1,97 @@
+/**
+ * Turns `pretrain` command-line values into a validated TrainConfig, including the rules for
+ * --resume (settings come from the run directory; only --steps and --backend may change).
+ */
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { BACKEND_REQUESTS, type BackendRequest } from '../engine/backends';
+import { defaultStage1Steps, PAPER_DEFAULTS, validateConfig, type StageChoice, type TrainConfig } from '../engine/trainer/config';
+import { RunDir } from '../project/runDir';
+
+export class UsageError extends Error {}
+
+export type RawOptions = Record<string, string | boolean | undefined>;
+
+function intOption(raw: RawOptions, name: string): number | undefined {
+  const v = raw[name];
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (typeof v !== 'string' || !Number.isInteger(n)) throw new UsageError(`--${name} expects an integer, got '${String(v)}'`);
+  return n;
+}
+
+function numberOption(raw: RawOptions, name: string): number | undefined {
+  const v = raw[name];
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (typeof v !== 'string' || !Number.isFinite(n)) throw new UsageError(`--${name} expects a number, got '${String(v)}'`);
+  return n;
+}
+
+function choice<T extends string>(raw: RawOptions, name: string, allowed: readonly T[]): T | undefined {
+  const v = raw[name];
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || !allowed.includes(v as T)) throw new UsageError(`--${name} must be one of ${allowed.join(', ')}, got '${String(v)}'`);
+  return v as T;
+}
+
+export interface PretrainPlan {
+  imagesDir: string;
+  runDir: string;
+  config: Omit<TrainConfig, 'filterGrad'>;
+  backend: BackendRequest;
+  resume: boolean;
+}
+
+const SETTINGS_FIXED_ON_RESUME = ['stage', 'stage1-steps', 'size', 'batch', 'channels', 'clusters', 'lr', 'lr-halve-every', 'seed'] as const;
+
+export function planPretrain(raw: RawOptions): PretrainPlan {
+  const images = raw.images;
+  const out = raw.out;
+  if (typeof images !== 'string' || !images) throw new UsageError('--images <dir> is required: the folder of images to learn from');
+  if (typeof out !== 'string' || !out) throw new UsageError('--out <run-dir> is required: where to write run.json, loss.csv and checkpoints');
+  const imagesDir = resolve(images);
+  if (!existsSync(imagesDir)) throw new UsageError(`--images ${images}: folder not found`);
+  if (!statSync(imagesDir).isDirectory()) throw new UsageError(`--images ${images}: this is a file; give the folder that holds the images`);
+  const runDir = resolve(out);
+  const run = new RunDir(runDir);
+  const backend = choice(raw, 'backend', BACKEND_REQUESTS) ?? 'auto';
+  const steps = intOption(raw, 'steps');
+  const checkpointEvery = intOption(raw, 'checkpoint-every');
+
+  if (raw.resume) {
+    if (!run.exists()) throw new UsageError(`--resume: ${out} holds no run (run.json is missing); start it without --resume`);
+    const stored = run.readInfo().settings as Omit<TrainConfig, 'filterGrad'>;
+    for (const name of SETTINGS_FIXED_ON_RESUME) {
+      if (raw[name] !== undefined) throw new UsageError(`--${name} cannot change when resuming; the run keeps the settings in ${run.runJson}`);
+    }
+    const config = { ...stored, steps: steps ?? stored.steps, checkpointEvery: checkpointEvery ?? stored.checkpointEvery };
+    const done = run.latestCheckpointStep() ?? 0;
+    if (config.steps <= done) throw new UsageError(`--steps ${config.steps}: the run already has ${done} steps; ask for more to continue`);
+    const errors = validateConfig({ ...config, filterGrad: 'im2col' });
+    if (errors.length) throw new UsageError(errors.join('; '));
+    return { imagesDir, runDir, config, backend, resume: true };
+  }
+
+  if (run.exists()) throw new UsageError(`--out ${out} already holds a run; add --resume to continue it, or choose another folder`);
+  const stage = choice<StageChoice>(raw, 'stage', ['1', '2', 'both']) ?? PAPER_DEFAULTS.stage;
+  const totalSteps = steps ?? (stage === 'both' ? PAPER_DEFAULTS.steps : stage === '1' ? PAPER_DEFAULTS.stage1Steps : PAPER_DEFAULTS.steps - PAPER_DEFAULTS.stage1Steps);
+  const config: Omit<TrainConfig, 'filterGrad'> = {
+    stage,
+    steps: totalSteps,
+    stage1Steps: intOption(raw, 'stage1-steps') ?? defaultStage1Steps(stage, totalSteps),
+    size: intOption(raw, 'size') ?? PAPER_DEFAULTS.size,
+    batch: intOption(raw, 'batch') ?? PAPER_DEFAULTS.batch,
+    channels: (choice(raw, 'channels', ['1', '3']) === '3' ? 3 : 1) as 1 | 3,
+    clusters: intOption(raw, 'clusters') ?? PAPER_DEFAULTS.clusters,
+    embedDim: PAPER_DEFAULTS.embedDim,
+    lr: numberOption(raw, 'lr') ?? PAPER_DEFAULTS.lr,
+    lrHalveEvery: intOption(raw, 'lr-halve-every') ?? PAPER_DEFAULTS.lrHalveEvery,
+    seed: intOption(raw, 'seed') ?? PAPER_DEFAULTS.seed,
+    checkpointEvery: checkpointEvery ?? PAPER_DEFAULTS.checkpointEvery,
+  };
+  if (stage !== 'both' && raw['stage1-steps'] !== undefined) throw new UsageError('--stage1-steps only applies with --stage both');
+  const errors = validateConfig({ ...config, filterGrad: 'im2col' });
+  if (errors.length) throw new UsageError(errors.join('; '));
+  return { imagesDir, runDir, config, backend, resume: false };
+}

@@ -1,0 +1,31 @@
+export const USAGE = `LD Studio — local discrimination for radiographs, on your own machine
+
+Usage:
+  ld-studio info
+      Engines, tfjs backends and versions available here.
+
+  ld-studio pretrain --images <dir> --out <run-dir> [options]
+      Learn local discrimination (Chen et al., TPAMI 2023) from a folder of images
+      (DICOM, PNG, JPEG, TIFF). Writes <run-dir>/run.json, loss.csv and checkpoints/.
+      --stage 1|2|both     1: patch discrimination + mixup; 2: + region discrimination
+                           and entropy; both (default): stage 1 then stage 2
+      --steps N            total optimisation steps (paper: 100000 = 20000 + 80000)
+      --stage1-steps N     with --stage both: steps of stage 1 (default: a fifth of --steps)
+      --size N             training crop side, multiple of 16 (paper: 448)
+      --batch N            B, sampled image pairs per step; the network sees 5·B images (paper: 4)
+      --channels 1|3       input channels (default 1: radiographs)
+      --clusters K         clusters of stage 2 (paper: 16)
+      --lr X               learning rate (paper: 0.001, halved every --lr-halve-every steps)
+      --lr-halve-every N   (paper: 10000)
+      --checkpoint-every N write a checkpoint every N steps (default 1000; also at the end/cancel)
+      --backend auto|tensorflow|webgpu|wasm|cpu   tfjs backend (default auto)
+      --seed N             random seed (default 0): same seed, same run
+      --resume             continue <run-dir> from its last checkpoint up to --steps
+
+  ld-studio serve [--port P] [--host 127.0.0.1]
+      Browser mode: serve the app on loopback with a random token and print its URL.
+
+  ld-studio --help | --version
+
+Ctrl+C during pretrain writes a checkpoint and stops; --resume continues exactly.
+`;

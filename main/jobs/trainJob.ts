@@ -1,0 +1,50 @@
+/**
+ * Starts a training job in a worker thread so the caller's event loop (the Electron main process,
+ * the CLI's progress bar) never blocks. Events stream out; cancel() asks the trainer to checkpoint
+ * and stop after the current step.
+ */
+import { EventEmitter } from 'node:events';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { TrainEvent, TrainRequest, TrainResult } from './trainRun';
+
+export interface TrainJob {
+  events: EventEmitter<{ event: [TrainEvent] }>;
+  cancel(): void;
+  result: Promise<TrainResult>;
+}
+
+/** The bundled worker sits next to the bundled caller (out/cli); tests point at the same file. */
+export function defaultWorkerPath(): string {
+  const beside = join(__dirname, 'trainer-worker.js');
+  if (existsSync(beside)) return beside;
+  return join(__dirname, '..', '..', 'out', 'cli', 'trainer-worker.js');
+}
+
+export function startTrainingJob(request: TrainRequest, workerPath = defaultWorkerPath()): TrainJob {
+  if (!existsSync(workerPath)) throw new Error(`trainer worker not built (${workerPath} is missing); run \`npm run build:cli\``);
+  const events = new EventEmitter<{ event: [TrainEvent] }>();
+  const worker = new Worker(workerPath, { workerData: request });
+  const result = new Promise<TrainResult>((resolve, reject) => {
+    let settled = false;
+    worker.on('message', (msg: { kind: string; event?: TrainEvent; result?: TrainResult; message?: string }) => {
+      if (msg.kind === 'event' && msg.event) events.emit('event', msg.event);
+      else if (msg.kind === 'result') {
+        settled = true;
+        resolve(msg.result!);
+      } else if (msg.kind === 'error') {
+        settled = true;
+        reject(new Error(msg.message));
+      }
+    });
+    worker.on('error', (err) => {
+      settled = true;
+      reject(err);
+    });
+    worker.on('exit', (code) => {
+      if (!settled) reject(new Error(`training worker stopped unexpectedly (exit code ${code}); the run directory keeps every checkpoint written so far`));
+    });
+  }).finally(() => void worker.terminate());
+  return { events, cancel: () => worker.postMessage({ type: 'cancel' }), result };
+}
