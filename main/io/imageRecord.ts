@@ -49,7 +49,15 @@ export interface ImageRecord {
   /** True when the source was MONOCHROME1 and values were inverted on read. */
   inverted: boolean;
   /** Pixel spacing in mm (row spacing, column spacing) when the file states it. */
-  spacing?: { row: number; column: number };
+  spacing?: {
+    row: number;
+    column: number;
+    /**
+     * Which attribute it came from: PixelSpacing is in the patient plane; ImagerPixelSpacing (projection
+     * radiographs) is at the detector, not corrected for geometric magnification.
+     */
+    source?: 'PixelSpacing' | 'ImagerPixelSpacing';
+  };
   dicom?: DicomSource;
 }
 
