@@ -91,6 +91,7 @@ export function planPretrain(raw: RawOptions): PretrainPlan {
     checkpointEvery: checkpointEvery ?? PAPER_DEFAULTS.checkpointEvery,
   };
   if (stage !== 'both' && raw['stage1-steps'] !== undefined) throw new UsageError('--stage1-steps only applies with --stage both');
+  if (config.stage1Steps > config.steps) throw new UsageError(`--stage1-steps ${config.stage1Steps} is more than --steps ${config.steps}`);
   const errors = validateConfig({ ...config, filterGrad: 'im2col' });
   if (errors.length) throw new UsageError(errors.join('; '));
   return { imagesDir, runDir, config, backend, resume: false };

@@ -25,7 +25,8 @@ export function defaultWorkerPath(): string {
 export function startTrainingJob(request: TrainRequest, workerPath = defaultWorkerPath()): TrainJob {
   if (!existsSync(workerPath)) throw new Error(`trainer worker not built (${workerPath} is missing); run \`npm run build:cli\``);
   const events = new EventEmitter<{ event: [TrainEvent] }>();
-  const worker = new Worker(workerPath, { workerData: request });
+  const cancelFlag = new SharedArrayBuffer(4);
+  const worker = new Worker(workerPath, { workerData: { request, cancelFlag } });
   const result = new Promise<TrainResult>((resolve, reject) => {
     let settled = false;
     worker.on('message', (msg: { kind: string; event?: TrainEvent; result?: TrainResult; message?: string }) => {
@@ -46,5 +47,5 @@ export function startTrainingJob(request: TrainRequest, workerPath = defaultWork
       if (!settled) reject(new Error(`training worker stopped unexpectedly (exit code ${code}); the run directory keeps every checkpoint written so far`));
     });
   }).finally(() => void worker.terminate());
-  return { events, cancel: () => worker.postMessage({ type: 'cancel' }), result };
+  return { events, cancel: () => Atomics.store(new Int32Array(cancelFlag), 0, 1), result };
 }

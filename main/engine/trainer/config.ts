@@ -63,7 +63,7 @@ export function validateConfig(c: TrainConfig): string[] {
   if (!Number.isInteger(c.size) || c.size < 32 || c.size % 16 !== 0) errors.push(`size must be a multiple of 16 and at least 32 (got ${c.size})`);
   if (!Number.isInteger(c.batch) || c.batch < 1) errors.push(`batch must be a positive integer (got ${c.batch})`);
   if (!Number.isInteger(c.steps) || c.steps < 1) errors.push(`steps must be a positive integer (got ${c.steps})`);
-  if (c.stage === 'both' && (c.stage1Steps < 0 || c.stage1Steps > c.steps)) errors.push(`stage-1 steps must be between 0 and ${c.steps}`);
+  if (c.stage === 'both' && (!Number.isInteger(c.stage1Steps) || c.stage1Steps < 0)) errors.push(`stage-1 steps must be a non-negative integer (got ${c.stage1Steps})`);
   if (!(c.lr > 0)) errors.push(`learning rate must be positive (got ${c.lr})`);
   if (!Number.isInteger(c.checkpointEvery) || c.checkpointEvery < 1) errors.push(`checkpoint interval must be a positive integer (got ${c.checkpointEvery})`);
   if (c.clusters < 2) errors.push(`clusters must be at least 2 (got ${c.clusters})`);
