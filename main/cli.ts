@@ -7,10 +7,12 @@ import { join } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { chooseBackend, probeBackends, versions } from './engine/backends';
 import { filterGradFor } from './engine/trainer/config';
-import { planPretrain, UsageError, type RawOptions } from './cli/pretrainArgs';
+import { planPretrain, UsageError, type PretrainPlan, type RawOptions } from './cli/pretrainArgs';
 import { formatDuration, ProgressBar } from './cli/progressBar';
 import { USAGE } from './cli/usage';
-import { startTrainingJob } from './jobs/trainJob';
+import { startTrainingJob, type TrainJob } from './jobs/trainJob';
+import { describeMissingTorch, findTorch, type TorchDiscovery } from './torch/findPython';
+import { startTorchTrainingJob } from './torch/torchJob';
 
 const PRETRAIN_OPTIONS = {
   images: { type: 'string' },
@@ -28,6 +30,14 @@ const PRETRAIN_OPTIONS = {
   backend: { type: 'string' },
   seed: { type: 'string' },
   resume: { type: 'boolean' },
+  engine: { type: 'string' },
+  python: { type: 'string' },
+  device: { type: 'string' },
+  gpus: { type: 'string' },
+  nnodes: { type: 'string' },
+  'node-rank': { type: 'string' },
+  'master-addr': { type: 'string' },
+  'master-port': { type: 'string' },
 } as const;
 
 function parse(args: string[], options: ParseArgsConfig['options']): RawOptions {
@@ -38,7 +48,13 @@ function parse(args: string[], options: ParseArgsConfig['options']): RawOptions 
   }
 }
 
-function info(): void {
+function torchReport(d: TorchDiscovery) {
+  if (!d.found) return { available: false, detail: describeMissingTorch(d), probes: d.probes.map(({ candidate, ok, detail }) => ({ candidate, ok, detail })) };
+  const { interpreter, ...rest } = d.found;
+  return { available: true, interpreter, ...rest, probes: d.probes.map(({ candidate, ok, detail }) => ({ candidate, ok, detail })) };
+}
+
+function info(pythonOverride?: string): void {
   const probes = probeBackends();
   const auto = (() => {
     try {
@@ -50,21 +66,42 @@ function info(): void {
   const report = {
     engines: {
       tfjs: { available: true, backends: probes, auto: { backend: auto.name, reason: auto.reason } },
-      torch: { available: false, detail: 'the PyTorch engine is not part of this version' },
+      torch: torchReport(findTorch(pythonOverride)),
     },
     versions: versions(),
   };
-  for (const p of probes) process.stderr.write(`${p.available ? '✓' : '✗'} ${p.name.padEnd(10)} ${p.detail}\n`);
-  process.stderr.write(`auto → ${auto.name ?? 'none'}\n`);
+  process.stderr.write('tfjs engine backends:\n');
+  for (const p of probes) process.stderr.write(`  ${p.available ? '✓' : '✗'} ${p.name.padEnd(10)} ${p.detail}\n`);
+  process.stderr.write(`  auto → ${auto.name ?? 'none'}\n`);
+  const t = report.engines.torch;
+  process.stderr.write(`PyTorch engine: ${t.available ? `✓ torch ${'torch' in t ? t.torch : ''} (${'interpreter' in t ? t.interpreter : ''}); devices: ${'cuda' in t && t.cuda ? t.devices!.map((d) => `cuda:${d.index} ${d.name}`).join(', ') : 'cpu'}` : `✗ ${t.detail}`}\n`);
   process.stdout.write(JSON.stringify(report) + '\n');
 }
 
-async function pretrain(args: string[]): Promise<number> {
-  const plan = planPretrain(parse(args, PRETRAIN_OPTIONS));
+/** --engine auto: PyTorch when a Python with torch is found (unless a tfjs backend was named), else tfjs. */
+function startJob(plan: PretrainPlan, bar: ProgressBar): TrainJob {
+  const wanted = plan.engine === 'auto' && plan.resume && plan.previousEngine ? plan.previousEngine : plan.engine;
+  if (wanted !== 'tfjs' && plan.backend === 'auto') {
+    const discovery = findTorch(plan.torch.python);
+    if (discovery.found) {
+      const { found } = discovery;
+      const device = plan.torch.device === 'auto' ? (found.cuda ? 'cuda' : 'cpu') : plan.torch.device;
+      if (device.startsWith('cuda') && !found.cuda) throw new Error(`--device ${device}: torch ${found.torch} in ${found.interpreter} sees no CUDA device`);
+      bar.message(`engine: PyTorch ${found.torch} (${found.interpreter}) on ${device}`);
+      const procs = plan.torch.gpus ?? 1;
+      return startTorchTrainingJob({
+        imagesDir: plan.imagesDir, runDir: plan.runDir, config: plan.config, python: found.interpreter, torch: found, device, resume: plan.resume,
+        distributed: procs > 1 || (plan.torch.nnodes ?? 1) > 1
+          ? { procsPerNode: procs, nnodes: plan.torch.nnodes, nodeRank: plan.torch.nodeRank, masterAddr: plan.torch.masterAddr, masterPort: plan.torch.masterPort }
+          : undefined,
+      });
+    }
+    if (wanted === 'torch') throw new Error(`--engine torch: ${describeMissingTorch(discovery)}`);
+    bar.message(`engine: tfjs (${describeMissingTorch(discovery)})`);
+  }
   const choice = chooseBackend(plan.backend);
-  const bar = new ProgressBar();
-  bar.message(`backend: ${choice.name} (${choice.reason})`);
-  const job = startTrainingJob({
+  bar.message(`engine: tfjs, backend ${choice.name} (${choice.reason})`);
+  return startTrainingJob({
     imagesDir: plan.imagesDir,
     runDir: plan.runDir,
     config: { ...plan.config, filterGrad: filterGradFor(choice.name) },
@@ -72,6 +109,12 @@ async function pretrain(args: string[]): Promise<number> {
     backendReason: choice.reason,
     resume: plan.resume,
   });
+}
+
+async function pretrain(args: string[]): Promise<number> {
+  const plan = planPretrain(parse(args, PRETRAIN_OPTIONS));
+  const bar = new ProgressBar();
+  const job = startJob(plan, bar);
   job.events.on('event', (e) => {
     if (e.type === 'loading') bar.update(e.done, e.total, 'reading images');
     else if (e.type === 'ready') {
@@ -114,10 +157,11 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   switch (command) {
-    case 'info':
-      parse(rest, {});
-      info();
+    case 'info': {
+      const raw = parse(rest, { python: { type: 'string' } });
+      info(typeof raw.python === 'string' ? raw.python : undefined);
       return 0;
+    }
     case 'pretrain':
       return pretrain(rest);
     case 'serve':

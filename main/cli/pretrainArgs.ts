@@ -16,7 +16,7 @@ function intOption(raw: RawOptions, name: string): number | undefined {
   const v = raw[name];
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (typeof v !== 'string' || !Number.isInteger(n)) throw new UsageError(`--${name} expects an integer, got '${String(v)}'`);
+  if (typeof v !== 'string' || v.trim() === '' || !Number.isInteger(n)) throw new UsageError(`--${name} expects an integer, got '${String(v)}'`);
   return n;
 }
 
@@ -35,12 +35,45 @@ function choice<T extends string>(raw: RawOptions, name: string, allowed: readon
   return v as T;
 }
 
+export type EngineRequest = 'auto' | 'tfjs' | 'torch';
+
+export interface TorchOptions {
+  python?: string;
+  device: string;
+  /** Processes per node through torchrun (one per GPU; CPU processes with gloo when device is cpu). */
+  gpus?: number;
+  nnodes?: number;
+  nodeRank?: number;
+  masterAddr?: string;
+  masterPort?: number;
+}
+
 export interface PretrainPlan {
   imagesDir: string;
   runDir: string;
   config: Omit<TrainConfig, 'filterGrad'>;
+  engine: EngineRequest;
   backend: BackendRequest;
+  torch: TorchOptions;
   resume: boolean;
+  /** The engine that wrote the run being resumed. */
+  previousEngine?: 'tfjs' | 'torch';
+}
+
+function torchOptions(raw: RawOptions): TorchOptions {
+  const device = typeof raw.device === 'string' ? raw.device : 'auto';
+  if (!/^(auto|cpu|cuda(:\d+)?)$/.test(device)) throw new UsageError(`--device must be auto, cpu, cuda or cuda:N, got '${device}'`);
+  const gpus = intOption(raw, 'gpus');
+  const nnodes = intOption(raw, 'nnodes');
+  if (gpus !== undefined && gpus < 1) throw new UsageError('--gpus must be at least 1');
+  if (nnodes !== undefined && nnodes < 1) throw new UsageError('--nnodes must be at least 1');
+  return {
+    python: typeof raw.python === 'string' ? raw.python : undefined,
+    device, gpus, nnodes,
+    nodeRank: intOption(raw, 'node-rank'),
+    masterAddr: typeof raw['master-addr'] === 'string' ? raw['master-addr'] : undefined,
+    masterPort: intOption(raw, 'master-port'),
+  };
 }
 
 const SETTINGS_FIXED_ON_RESUME = ['stage', 'stage1-steps', 'size', 'batch', 'channels', 'clusters', 'lr', 'lr-halve-every', 'seed'] as const;
@@ -56,12 +89,19 @@ export function planPretrain(raw: RawOptions): PretrainPlan {
   const runDir = resolve(out);
   const run = new RunDir(runDir);
   const backend = choice(raw, 'backend', BACKEND_REQUESTS) ?? 'auto';
+  const engine = choice<EngineRequest>(raw, 'engine', ['auto', 'tfjs', 'torch']) ?? 'auto';
+  const torch = torchOptions(raw);
+  if (engine === 'tfjs' && (torch.gpus || torch.nnodes || raw.device !== undefined || raw.python !== undefined)) {
+    throw new UsageError('--device, --gpus, --nnodes and --python apply to the PyTorch engine; drop them or use --engine torch');
+  }
+  if (engine === 'torch' && raw.backend !== undefined) throw new UsageError('--backend chooses a tfjs backend; the PyTorch engine takes --device');
   const steps = intOption(raw, 'steps');
   const checkpointEvery = intOption(raw, 'checkpoint-every');
 
   if (raw.resume) {
     if (!run.exists()) throw new UsageError(`--resume: ${out} holds no run (run.json is missing); start it without --resume`);
-    const stored = run.readInfo().settings as Omit<TrainConfig, 'filterGrad'>;
+    const storedInfo = run.readInfo();
+    const stored = storedInfo.settings as Omit<TrainConfig, 'filterGrad'>;
     for (const name of SETTINGS_FIXED_ON_RESUME) {
       if (raw[name] !== undefined) throw new UsageError(`--${name} cannot change when resuming; the run keeps the settings in ${run.runJson}`);
     }
@@ -70,7 +110,7 @@ export function planPretrain(raw: RawOptions): PretrainPlan {
     if (config.steps <= done) throw new UsageError(`--steps ${config.steps}: the run already has ${done} steps; ask for more to continue`);
     const errors = validateConfig({ ...config, filterGrad: 'im2col' });
     if (errors.length) throw new UsageError(errors.join('; '));
-    return { imagesDir, runDir, config, backend, resume: true };
+    return { imagesDir, runDir, config, engine, backend, torch, resume: true, previousEngine: storedInfo.engine };
   }
 
   if (run.exists()) throw new UsageError(`--out ${out} already holds a run; add --resume to continue it, or choose another folder`);
@@ -94,5 +134,5 @@ export function planPretrain(raw: RawOptions): PretrainPlan {
   if (config.stage1Steps > config.steps) throw new UsageError(`--stage1-steps ${config.stage1Steps} is more than --steps ${config.steps}`);
   const errors = validateConfig({ ...config, filterGrad: 'im2col' });
   if (errors.length) throw new UsageError(errors.join('; '));
-  return { imagesDir, runDir, config, backend, resume: false };
+  return { imagesDir, runDir, config, engine, backend, torch, resume: false };
 }

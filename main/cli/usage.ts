@@ -1,8 +1,8 @@
 export const USAGE = `LD Studio — local discrimination for radiographs, on your own machine
 
 Usage:
-  ld-studio info
-      Engines, tfjs backends and versions available here.
+  ld-studio info [--python <interpreter>]
+      Engines (tfjs backends; PyTorch: interpreter, version, devices) and versions.
 
   ld-studio pretrain --images <dir> --out <run-dir> [options]
       Learn local discrimination (Chen et al., TPAMI 2023) from a folder of images
@@ -18,7 +18,13 @@ Usage:
       --lr X               learning rate (paper: 0.001, halved every --lr-halve-every steps)
       --lr-halve-every N   (paper: 10000)
       --checkpoint-every N write a checkpoint every N steps (default 1000; also at the end/cancel)
-      --backend auto|tensorflow|webgpu|wasm|cpu   tfjs backend (default auto)
+      --engine auto|tfjs|torch   auto (default): PyTorch when a Python with torch is found, else tfjs
+      --backend auto|tensorflow|webgpu|wasm|cpu   tfjs backend (default auto; naming one picks tfjs)
+      --python <path>      the Python interpreter for the PyTorch engine (default: search, see info)
+      --device auto|cpu|cuda|cuda:N   PyTorch device (default auto: CUDA when available)
+      --gpus N             PyTorch DistributedDataParallel through torchrun: N processes per node
+                           (one per GPU; with --device cpu, N CPU processes using gloo)
+      --nnodes N --node-rank R --master-addr A --master-port P   multi-node torchrun settings
       --seed N             random seed (default 0): same seed, same run
       --resume             continue <run-dir> from its last checkpoint up to --steps
 

@@ -2,11 +2,12 @@
  * One training job from start to finish, as it runs inside the worker thread: choose and start the
  * backend, load the images, create or resume the run directory, train, and report.
  */
-import { activateBackend, versions, type BackendName } from '../engine/backends';
+import { activateBackend, type BackendName } from '../engine/backends';
 import type { TrainConfig } from '../engine/trainer/config';
 import { Trainer, type CancelToken, type ProgressEvent } from '../engine/trainer/trainer';
 import type { LossValues } from '../engine/trainer/step';
-import { RunDir, type RunInfo } from '../project/runDir';
+import { RunDir } from '../project/runDir';
+import { beginRun } from './runRecord';
 import { loadTrainingImages, type ImageFailure } from './trainingImages';
 
 export interface TrainRequest {
@@ -31,7 +32,9 @@ export interface TrainResult {
   completedSteps: number;
   checkpoint?: string;
   lastLosses?: LossValues;
-  backend: BackendName;
+  engine: 'tfjs' | 'torch';
+  /** tfjs backend, or the torch device. */
+  backend: string;
   images: number;
   seconds: number;
 }
@@ -45,32 +48,18 @@ export async function runTraining(req: TrainRequest, emit: (e: TrainEvent) => vo
 
   const run = new RunDir(req.runDir);
   let trainer: Trainer;
-  let info: RunInfo;
   if (req.resume) {
     const step = run.latestCheckpointStep();
     if (step === undefined) throw new Error(`${run.checkpointDir}: no checkpoint to resume from; start the run without --resume`);
-    info = run.readInfo();
     trainer = new Trainer(req.config, images, run.readCheckpoint(step));
     run.truncateLoss(step);
   } else {
-    run.create();
     trainer = new Trainer(req.config, images);
-    info = {
-      schema: 'ld-studio/run@1',
-      status: 'running',
-      createdAt: new Date().toISOString(),
-      updatedAt: '',
-      engine: 'tfjs',
-      backend: req.backend,
-      backendReason: req.backendReason,
-      versions: versions(),
-      images: { dir: req.imagesDir, count: images.length, failures: failures.length },
-      settings: { ...req.config },
-      completedSteps: 0,
-    };
   }
-  info = { ...info, status: 'running', backend: req.backend, backendReason: req.backendReason, settings: { ...req.config } };
-  run.writeInfo(info);
+  const info = beginRun(run, req.resume, {
+    imagesDir: req.imagesDir, config: req.config, engine: 'tfjs', backend: req.backend, backendReason: req.backendReason,
+    images: images.length, failures: failures.length,
+  });
   emit({ type: 'ready', images: images.length, failures, startStep: trainer.completedSteps });
 
   let lastLosses: LossValues | undefined;
@@ -98,6 +87,7 @@ export async function runTraining(req: TrainRequest, emit: (e: TrainEvent) => vo
       completedSteps: trainer.completedSteps,
       checkpoint: lastCheckpoint,
       lastLosses,
+      engine: 'tfjs',
       backend: req.backend,
       images: images.length,
       seconds: (Date.now() - started) / 1000,

@@ -16,7 +16,7 @@ export interface RunInfo {
   status: 'running' | 'completed' | 'cancelled' | 'failed';
   createdAt: string;
   updatedAt: string;
-  engine: 'tfjs';
+  engine: 'tfjs' | 'torch';
   backend: string;
   backendReason: string;
   versions: Record<string, string | undefined>;
