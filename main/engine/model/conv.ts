@@ -35,12 +35,16 @@ export function filterGradIm2col(x: Tensor4D, dy: Tensor4D): tf.Tensor4D {
       const taps: tf.Tensor2D[] = [];
       for (let kh = 0; kh < 3; kh++) {
         for (let kw = 0; kw < 3; kw++) {
-          const shifted = tf.reshape(tf.slice(padded, [0, kh, kw, 0], [size, h, w, c]), [size * h * w, c]);
-          taps.push(tf.matMul(dyT, shifted)); // (Cout, C)
+          // one shifted copy alive at a time: only the small (Cout, C) product is kept
+          taps.push(tf.tidy(() => tf.matMul(dyT, tf.reshape(tf.slice(padded, [0, kh, kw, 0], [size, h, w, c]), [size * h * w, c]))));
         }
       }
       const part = tf.stack(taps); // (9, Cout, C)
-      acc = acc ? tf.add(acc, part) : part;
+      tf.dispose([...taps, padded, dyT]);
+      if (xs !== x) tf.dispose([xs, dys]);
+      const sum: tf.Tensor = acc ? tf.add(acc, part) : part;
+      if (acc) tf.dispose([acc, part]);
+      acc = sum;
     }
     return tf.reshape(tf.transpose(acc!, [0, 2, 1]), [3, 3, c, cout]);
   });

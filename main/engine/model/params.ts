@@ -12,7 +12,11 @@ export interface NamedArray {
   data: Float32Array;
 }
 
+let nextStoreId = 0;
+
 export class ParamStore {
+  /** tfjs variable names are global: a per-store suffix lets several models live side by side. */
+  private readonly suffix = `#${nextStoreId++}`;
   readonly trainable = new Map<string, tf.Variable>();
   readonly buffers = new Map<string, tf.Variable>();
 
@@ -27,12 +31,12 @@ export class ParamStore {
   }
 
   addTrainable(name: string, value: tf.Tensor): void {
-    this.trainable.set(name, tf.variable(value, true, `${name}`));
+    this.trainable.set(name, tf.variable(value, true, name + this.suffix));
     value.dispose();
   }
 
   addBuffer(name: string, value: tf.Tensor): void {
-    this.buffers.set(name, tf.variable(value, false, `${name}`));
+    this.buffers.set(name, tf.variable(value, false, name + this.suffix));
     value.dispose();
   }
 
