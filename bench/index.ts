@@ -60,14 +60,21 @@ async function main(): Promise<void> {
     }
     for (const shape of TRAIN_SHAPES) {
       process.stderr.write(`train step: ${probe.name} ${shape.size}² batch ${shape.batch} (${steps} timed steps after 1 warm-up)…\n`);
-      results.push(runChild({ backend: probe.name, ...shape, steps }));
+      let result = runChild({ backend: probe.name, ...shape, steps });
+      results.push(result);
+      // tfjs-wasm aborts past its 4 GiB heap: measure again with micro-batches, and say so.
+      for (let micro = shape.batch / 2; !result.ok && probe.name === 'wasm' && Number.isInteger(micro) && micro >= 1; micro /= 2) {
+        process.stderr.write(`  failed (${result.error}); again with micro-batches of ${micro} pair(s)…\n`);
+        result = runChild({ backend: probe.name, ...shape, steps, microBatch: micro });
+        results.push(result);
+      }
     }
   }
 
   const rows = [['backend', 'size', 'batch (B pairs → 5B images)', 'step s (median)', 'warm-up s', 'peak RSS MiB', 'wasm heap MiB', 'note']];
   for (const r of results) {
     rows.push([
-      r.backend, `${r.size}²`, `${r.batch} → ${5 * r.batch}`,
+      r.backend, `${r.size}²`, `${r.batch} → ${5 * r.batch}${r.microBatch ? ` (micro-batch ${r.microBatch})` : ''}`,
       r.ok ? r.stepSeconds!.toFixed(2) : '—', r.ok ? r.warmupSeconds!.toFixed(2) : '—',
       r.peakRssMiB ? r.peakRssMiB.toFixed(0) : '—', r.wasmHeapMiB ? r.wasmHeapMiB.toFixed(0) : '—',
       r.ok ? '' : `failed: ${r.error}`,

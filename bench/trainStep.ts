@@ -18,6 +18,8 @@ export interface TrainBenchCase {
   size: number;
   batch: number;
   steps: number;
+  /** Pairs per pass (memory); absent = the whole batch. */
+  microBatch?: number;
 }
 
 export interface TrainBenchResult extends TrainBenchCase {
@@ -54,7 +56,7 @@ export async function runTrainBenchCase(c: TrainBenchCase): Promise<TrainBenchRe
     const alignment = { src: Array.from({ length: 2 * c.batch }, (_, i) => alignGridIndex(batch.f[i], batch.k[i], GRID)) };
     const t0 = performance.now();
     await trainStep(
-      { store, model, adam, filterGrad: filterGradFor(c.backend) },
+      { store, model, adam, filterGrad: filterGradFor(c.backend), microBatch: c.microBatch },
       { x: batch.x, shape: [batch.n, c.size, c.size, 1], meta: { pairs: c.batch, w: batch.w, alignment } },
       1e-3,
     );

@@ -22,6 +22,7 @@ const PRETRAIN_OPTIONS = {
   'stage1-steps': { type: 'string' },
   size: { type: 'string' },
   batch: { type: 'string' },
+  'micro-batch': { type: 'string' },
   channels: { type: 'string' },
   clusters: { type: 'string' },
   lr: { type: 'string' },

@@ -76,7 +76,7 @@ function torchOptions(raw: RawOptions): TorchOptions {
   };
 }
 
-const SETTINGS_FIXED_ON_RESUME = ['stage', 'stage1-steps', 'size', 'batch', 'channels', 'clusters', 'lr', 'lr-halve-every', 'seed'] as const;
+const SETTINGS_FIXED_ON_RESUME = ['stage', 'stage1-steps', 'size', 'batch', 'micro-batch', 'channels', 'clusters', 'lr', 'lr-halve-every', 'seed'] as const;
 
 export function planPretrain(raw: RawOptions): PretrainPlan {
   const images = raw.images;
@@ -122,6 +122,7 @@ export function planPretrain(raw: RawOptions): PretrainPlan {
     stage1Steps: intOption(raw, 'stage1-steps') ?? defaultStage1Steps(stage, totalSteps),
     size: intOption(raw, 'size') ?? PAPER_DEFAULTS.size,
     batch: intOption(raw, 'batch') ?? PAPER_DEFAULTS.batch,
+    microBatch: intOption(raw, 'micro-batch'),
     channels: (choice(raw, 'channels', ['1', '3']) === '3' ? 3 : 1) as 1 | 3,
     clusters: intOption(raw, 'clusters') ?? PAPER_DEFAULTS.clusters,
     embedDim: PAPER_DEFAULTS.embedDim,

@@ -13,6 +13,8 @@ Usage:
       --stage1-steps N     with --stage both: steps of stage 1 (default: a fifth of --steps)
       --size N             training crop side, multiple of 16 (paper: 448)
       --batch N            B, sampled image pairs per step; the network sees 5·B images (paper: 4)
+      --micro-batch M      pairs per forward/backward pass, a divisor of --batch (default: all);
+                           saves memory, but negatives and BN statistics then come per micro-batch
       --channels 1|3       input channels (default 1: radiographs)
       --clusters K         clusters of stage 2 (paper: 16)
       --lr X               learning rate (paper: 0.001, halved every --lr-halve-every steps)

@@ -17,6 +17,12 @@ export interface TrainConfig {
   size: number;
   /** B: sampled pairs per step (paper 4); the network sees 5·B images. */
   batch: number;
+  /**
+   * Pairs per forward/backward pass; absent or equal to `batch` = the paper's objective. A divisor
+   * of `batch` saves memory (tfjs-wasm's 4 GiB heap) at the price of per-micro-batch negatives
+   * and BatchNorm statistics.
+   */
+  microBatch?: number;
   channels: 1 | 3;
   clusters: number;
   embedDim: number;
@@ -62,6 +68,9 @@ export function validateConfig(c: TrainConfig): string[] {
   const errors: string[] = [];
   if (!Number.isInteger(c.size) || c.size < 32 || c.size % 16 !== 0) errors.push(`size must be a multiple of 16 and at least 32 (got ${c.size})`);
   if (!Number.isInteger(c.batch) || c.batch < 1) errors.push(`batch must be a positive integer (got ${c.batch})`);
+  if (c.microBatch !== undefined && (!Number.isInteger(c.microBatch) || c.microBatch < 1 || c.batch % c.microBatch !== 0)) {
+    errors.push(`micro-batch must be a positive divisor of the batch ${c.batch} (got ${c.microBatch})`);
+  }
   if (!Number.isInteger(c.steps) || c.steps < 1) errors.push(`steps must be a positive integer (got ${c.steps})`);
   if (c.stage === 'both' && (!Number.isInteger(c.stage1Steps) || c.stage1Steps < 0)) errors.push(`stage-1 steps must be a non-negative integer (got ${c.stage1Steps})`);
   if (!(c.lr > 0)) errors.push(`learning rate must be positive (got ${c.lr})`);

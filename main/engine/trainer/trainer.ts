@@ -121,7 +121,7 @@ export class Trainer {
       const batch = makeBatch(this.images, this.rng, { pairs: config.batch, cropSize: config.size, channels: config.channels });
       const alignment = { src: Array.from({ length: 2 * config.batch }, (_, i) => alignGridIndex(batch.f[i], batch.k[i], GRID)) };
       const losses = await trainStep(
-        { store: this.store, model: modelConfigFor(config, stage), adam: this.adam, filterGrad: config.filterGrad },
+        { store: this.store, model: modelConfigFor(config, stage), adam: this.adam, filterGrad: config.filterGrad, microBatch: config.microBatch },
         { x: batch.x, shape: [batch.n, config.size, config.size, config.channels], meta: { pairs: config.batch, w: batch.w, alignment } },
         lr,
       );

@@ -6,13 +6,14 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { activateBackend } from '../../../main/engine/backends';
 import { alignGridIndex } from '../../../main/engine/data/augment';
-import type { BatchMeta } from '../../../main/engine/losses';
+import { ldLosses, type BatchMeta } from '../../../main/engine/losses';
+import { ldForward } from '../../../main/engine/model/ldNet';
 import { initModel, type ParamStore } from '../../../main/engine/model/params';
 import type { ModelConfig } from '../../../main/engine/model/spec';
 import { Adam } from '../../../main/engine/optim/adam';
 import { Rng } from '../../../main/engine/rng';
 import { tf } from '../../../main/engine/tf';
-import { trainStep, type LossValues, type StepInput } from '../../../main/engine/trainer/step';
+import { microBatchInput, trainStep, type LossValues, type StepInput } from '../../../main/engine/trainer/step';
 
 const SIZE = 32;
 const PAIRS = 1;
@@ -138,5 +139,36 @@ describe.each(cases)('trainStep, stage $stage (K = $model.clusters), $steps step
     expect(last, trace).toBeLessThan(0.5 * first);
     const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
     expect(mean(losses.slice(-5))).toBeLessThan(mean(losses.slice(0, 5)));
+  });
+});
+
+describe('micro-batches', () => {
+  test('a micro-batched step averages the losses of its parts, each with its own statistics', async () => {
+    await activateBackend('wasm');
+    const model = { inChannels: 1 as const, embedDim: 32, clusters: 4 };
+    const size = 32;
+    const rng = new Rng(11);
+    const x = new Float32Array(10 * size * size).map(() => rng.uniform(-1, 1));
+    const ident = Int32Array.from({ length: 64 }, (_, i) => i);
+    const input = { x, shape: [10, size, size, 1] as [number, number, number, number], meta: { pairs: 2, w: new Float32Array([0.3, 0.6]), alignment: { src: [ident, ident, ident, ident] } } };
+
+    const micro = initModel(model, new Rng(5));
+    const together = await trainStep({ store: micro, model, adam: new Adam(), filterGrad: 'im2col', microBatch: 1 }, input, 1e-3);
+    micro.dispose();
+
+    const parts: number[] = [];
+    for (const p0 of [0, 1]) {
+      const store = initModel(model, new Rng(5));
+      const part = microBatchInput(input, p0, 1);
+      const loss = tf.tidy(() => ldLosses(ldForward(tf.tensor4d(part.x, part.shape), store, model, { training: true, filterGrad: 'im2col' }), part.meta).total.dataSync()[0]);
+      parts.push(loss);
+      store.dispose();
+    }
+    expect(together.loss).toBeCloseTo((parts[0] + parts[1]) / 2, 4);
+    // the second micro-batch takes rows 1, 3, 5, 7, 9 of the 5B layout
+    const second = microBatchInput(input, 1, 1);
+    const px = size * size;
+    for (let block = 0; block < 5; block++) expect(second.x.subarray(block * px, (block + 1) * px)).toEqual(x.subarray((2 * block + 1) * px, (2 * block + 2) * px));
+    expect(Array.from(second.meta.w)).toEqual([Math.fround(0.6)]);
   });
 });
