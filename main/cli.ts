@@ -9,6 +9,7 @@ import { chooseBackend, probeBackends, versions } from './engine/backends';
 import { filterGradFor } from './engine/trainer/config';
 import { planPretrain, UsageError, type PretrainPlan, type RawOptions } from './cli/pretrainArgs';
 import { formatDuration, ProgressBar } from './cli/progressBar';
+import { embedCommand } from './cli/embed';
 import { USAGE } from './cli/usage';
 import { startTrainingJob, type TrainJob } from './jobs/trainJob';
 import { describeMissingTorch, findTorch, type TorchDiscovery } from './torch/findPython';
@@ -165,6 +166,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'pretrain':
       return pretrain(rest);
+    case 'embed':
+      return embedCommand(rest);
     case 'serve':
       // Browser mode lives in its own bundle (it serves the built renderer).
       process.argv = [process.argv[0], process.argv[1], ...rest];

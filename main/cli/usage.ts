@@ -1,3 +1,5 @@
+import { EMBED_USAGE } from './embed';
+
 export const USAGE = `LD Studio — local discrimination for radiographs, on your own machine
 
 Usage:
@@ -30,6 +32,7 @@ Usage:
       --seed N             random seed (default 0): same seed, same run
       --resume             continue <run-dir> from its last checkpoint up to --steps
 
+${EMBED_USAGE}
   ld-studio serve [--port P] [--host 127.0.0.1]
       Browser mode: serve the app on loopback with a random token and print its URL.
 
