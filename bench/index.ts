@@ -1,28 +1,58 @@
 /**
- * `npm run bench [-- train] [--backends wasm,webgpu,cpu] [--steps N] [--json FILE]`
- * Prints a table and writes JSON (default out/bench/train.json). Speed and memory goals are
- * checked here, never in timed tests.
+ * `npm run bench [-- train|infer|all] [--backends wasm,webgpu,cpu] [--steps N] [--no-torch] [--json FILE]`
+ *
+ * Training-step time per tfjs backend and for the PyTorch engine, and inference time for
+ * onnxruntime-node, tfjs and PyTorch, each case in its own process, each with its ratio to the
+ * PyTorch reference measured in the same run. Prints a table; writes JSON (default out/bench/<suite>.json).
+ * Speed and memory goals are checked here, never in timed tests.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { cpus } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { probeBackends, versions, type BackendName } from '../main/engine/backends';
-import { runTrainBenchCase, type TrainBenchCase, type TrainBenchResult } from './trainStep';
+import { cudaUnavailableReason } from '../main/engine/infer/onnxModel';
+import { engineEnv, findTorch } from '../main/torch/findPython';
+import { runInferBenchCase, type InferBenchCase } from './inference';
+import { runTrainBenchCase, type TrainBenchCase } from './trainStep';
+
+interface Row {
+  suite: 'train' | 'infer';
+  engine: string;
+  size: number;
+  batch?: number;
+  microBatch?: number;
+  ok: boolean;
+  seconds?: number;
+  peakMiB?: number;
+  detail?: string;
+  error?: string;
+}
 
 const TRAIN_SHAPES = [
   { size: 128, batch: 4 },
   { size: 256, batch: 2 },
+  { size: 256, batch: 4 },
 ];
+const INFER_SIZES = [256, 512];
 
-function runChild(c: TrainBenchCase): TrainBenchResult {
-  const res = spawnSync(process.execPath, [__filename, '--child', JSON.stringify(c)], { encoding: 'utf8', timeout: 30 * 60_000, maxBuffer: 64 << 20 });
-  const line = res.stdout.trim().split('\n').pop() ?? '';
+function runChild(kind: 'train' | 'infer', c: object): Record<string, unknown> {
+  const res = spawnSync(process.execPath, [__filename, '--child', kind, '--case', JSON.stringify(c)], { encoding: 'utf8', timeout: 30 * 60_000, maxBuffer: 64 << 20 });
   try {
-    return JSON.parse(line) as TrainBenchResult;
+    return JSON.parse(res.stdout.trim().split('\n').pop() ?? '');
   } catch {
     const tail = (res.stderr || '').trim().split('\n').filter(Boolean).slice(-2).join(' | ');
-    return { ...c, ok: false, error: res.signal ? `killed by ${res.signal}` : `exit ${res.status}: ${tail.slice(0, 300)}` };
+    return { ok: false, error: res.signal ? `killed by ${res.signal}` : `exit ${res.status}: ${tail.slice(0, 300)}` };
+  }
+}
+
+function runTorch(python: string, c: object): Record<string, unknown> {
+  const res = spawnSync(python, [join(__dirname, '..', '..', 'bench', 'torch_bench.py'), JSON.stringify(c)], { encoding: 'utf8', env: engineEnv(), timeout: 30 * 60_000 });
+  try {
+    return JSON.parse(res.stdout.trim().split('\n').pop() ?? '');
+  } catch {
+    return { ok: false, error: `exit ${res.status}: ${(res.stderr || '').trim().split('\n').slice(-1)[0]?.slice(0, 300)}` };
   }
 }
 
@@ -31,60 +61,105 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((c, i) => c.padEnd(widths[i])).join('  ')).join('\n');
 }
 
+const log = (s: string) => process.stderr.write(s + '\n');
+
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
-    options: { child: { type: 'string' }, backends: { type: 'string' }, steps: { type: 'string' }, json: { type: 'string' } },
+    options: {
+      child: { type: 'string' }, case: { type: 'string' }, backends: { type: 'string' }, steps: { type: 'string' },
+      json: { type: 'string' }, 'no-torch': { type: 'boolean' }, device: { type: 'string' },
+    },
   });
   if (values.child) {
-    const result = await runTrainBenchCase(JSON.parse(values.child) as TrainBenchCase);
+    const c = JSON.parse(values.case!);
+    const result = values.child === 'train' ? await runTrainBenchCase(c as TrainBenchCase) : await runInferBenchCase(c as InferBenchCase);
     process.stdout.write(JSON.stringify(result) + '\n');
     process.exit(0);
   }
-  const suite = positionals[0] ?? 'train';
-  if (suite !== 'train') throw new Error(`unknown benchmark '${suite}' (available: train)`);
-
+  const suite = positionals[0] ?? 'all';
+  if (!['train', 'infer', 'all'].includes(suite)) throw new Error(`unknown benchmark '${suite}' (train, infer, all)`);
+  const steps = Number(values.steps ?? 2);
+  const notes: string[] = [];
   const probes = probeBackends();
   const requested = values.backends?.split(',') as BackendName[] | undefined;
-  const steps = Number(values.steps ?? 2);
-  const results: TrainBenchResult[] = [];
-  const notes: string[] = [];
-  for (const probe of probes) {
-    if (requested ? !requested.includes(probe.name) : probe.name === 'cpu') {
-      if (!requested) notes.push(`cpu: skipped by default (pure-JS reference backend, minutes per step); add --backends cpu`);
-      continue;
-    }
-    if (!probe.available) {
-      notes.push(`${probe.name}: not available here — ${probe.detail}`);
-      continue;
-    }
+  const tfjsBackends = probes.filter((p) => {
+    if (requested ? !requested.includes(p.name) : p.name === 'cpu') return false;
+    if (!p.available) notes.push(`tfjs ${p.name}: not available here — ${p.detail}`);
+    return p.available;
+  });
+  if (!requested) notes.push('tfjs cpu: skipped by default (pure-JS reference backend, minutes per step); add --backends cpu');
+  const torch = values['no-torch'] ? undefined : findTorch().found;
+  if (!torch && !values['no-torch']) notes.push('PyTorch: no Python with torch found, so no reference and no ratios');
+  const torchDevices = torch ? (values.device ? [values.device] : torch.cuda ? ['cpu', 'cuda'] : ['cpu']) : [];
+  const rows: Row[] = [];
+
+  if (suite !== 'infer') {
     for (const shape of TRAIN_SHAPES) {
-      process.stderr.write(`train step: ${probe.name} ${shape.size}² batch ${shape.batch} (${steps} timed steps after 1 warm-up)…\n`);
-      let result = runChild({ backend: probe.name, ...shape, steps });
-      results.push(result);
-      // tfjs-wasm aborts past its 4 GiB heap: measure again with micro-batches, and say so.
-      for (let micro = shape.batch / 2; !result.ok && probe.name === 'wasm' && Number.isInteger(micro) && micro >= 1; micro /= 2) {
-        process.stderr.write(`  failed (${result.error}); again with micro-batches of ${micro} pair(s)…\n`);
-        result = runChild({ backend: probe.name, ...shape, steps, microBatch: micro });
-        results.push(result);
+      for (const device of torchDevices) {
+        log(`train: torch ${device} ${shape.size}² batch ${shape.batch}…`);
+        const r = runTorch(torch!.interpreter, { kind: 'train', ...shape, steps: steps + 1, device });
+        rows.push({ suite: 'train', engine: `torch ${r.device ?? device}`, ...shape, ok: Boolean(r.ok), seconds: r.seconds as number, peakMiB: (r.peakGpuMiB as number) ?? undefined, error: r.error as string });
+      }
+      for (const p of tfjsBackends) {
+        log(`train: tfjs-${p.name} ${shape.size}² batch ${shape.batch}…`);
+        let r = runChild('train', { backend: p.name, ...shape, steps });
+        rows.push({ suite: 'train', engine: `tfjs-${p.name}`, ...shape, ok: Boolean(r.ok), seconds: r.stepSeconds as number, peakMiB: r.peakRssMiB as number, error: r.error as string });
+        // tfjs-wasm aborts past its 4 GiB heap: measure again with micro-batches, and say so.
+        for (let micro = shape.batch / 2; !r.ok && p.name === 'wasm' && Number.isInteger(micro) && micro >= 1; micro /= 2) {
+          log(`  failed (${r.error}); again with micro-batches of ${micro} pair(s)…`);
+          r = runChild('train', { backend: p.name, ...shape, steps, microBatch: micro });
+          rows.push({ suite: 'train', engine: `tfjs-${p.name}`, ...shape, microBatch: micro, ok: Boolean(r.ok), seconds: r.stepSeconds as number, peakMiB: r.peakRssMiB as number, error: r.error as string });
+        }
       }
     }
   }
-
-  const rows = [['backend', 'size', 'batch (B pairs → 5B images)', 'step s (median)', 'warm-up s', 'peak RSS MiB', 'wasm heap MiB', 'note']];
-  for (const r of results) {
-    rows.push([
-      r.backend, `${r.size}²`, `${r.batch} → ${5 * r.batch}${r.microBatch ? ` (micro-batch ${r.microBatch})` : ''}`,
-      r.ok ? r.stepSeconds!.toFixed(2) : '—', r.ok ? r.warmupSeconds!.toFixed(2) : '—',
-      r.peakRssMiB ? r.peakRssMiB.toFixed(0) : '—', r.wasmHeapMiB ? r.wasmHeapMiB.toFixed(0) : '—',
-      r.ok ? '' : `failed: ${r.error}`,
-    ]);
+  if (suite !== 'train') {
+    const cudaNote = cudaUnavailableReason();
+    for (const size of INFER_SIZES) {
+      for (const device of torchDevices) {
+        log(`infer: torch ${device} ${size}²…`);
+        const r = runTorch(torch!.interpreter, { kind: 'infer', size, steps: steps + 3, device });
+        rows.push({ suite: 'infer', engine: `torch ${r.device ?? device}`, size, ok: Boolean(r.ok), seconds: r.seconds as number, error: r.error as string });
+      }
+      for (const ep of cudaNote ? (['cpu'] as const) : (['cpu', 'cuda'] as const)) {
+        log(`infer: onnxruntime-node ${ep} ${size}²…`);
+        const r = runChild('infer', { runtime: 'ort', ep, size, steps: steps + 3 });
+        rows.push({ suite: 'infer', engine: `onnxruntime-node ${ep}`, size, ok: Boolean(r.ok), seconds: r.seconds as number, detail: r.detail as string, error: r.error as string });
+      }
+      for (const p of tfjsBackends) {
+        log(`infer: tfjs-${p.name} ${size}²…`);
+        const r = runChild('infer', { runtime: 'tfjs', backend: p.name, size, steps: steps + 1 });
+        rows.push({ suite: 'infer', engine: `tfjs-${p.name}`, size, ok: Boolean(r.ok), seconds: r.seconds as number, error: r.error as string });
+      }
+    }
+    if (cudaNote) notes.push(`onnxruntime-node cuda: ${cudaNote}`);
   }
-  process.stdout.write(`\nLD training step (stage 2, K=16, 1-channel), ${new Date().toISOString()}\n${table(rows)}\n`);
+
+  // Ratio to the PyTorch reference of the same case (same run, same machine): PyTorch on CPU for CPU
+  // runtimes, PyTorch on CUDA for GPU ones.
+  const reference = (r: Row) => {
+    const gpu = /cuda|webgpu|tensorflow/.test(r.engine) && !/ cpu/.test(r.engine);
+    return rows.find((x) => x.suite === r.suite && x.size === r.size && x.batch === r.batch && x.ok && x.engine.startsWith('torch') && (gpu ? !x.engine.includes('cpu') : x.engine.includes('cpu')));
+  };
+  const header = ['suite', 'engine', 'size', 'batch (pairs → images)', 'seconds (median)', '× PyTorch', 'peak MiB', 'note'];
+  const lines = rows.map((r) => {
+    const ref = reference(r);
+    return [
+      r.suite, r.engine, `${r.size}²`, r.batch ? `${r.batch} → ${5 * r.batch}${r.microBatch ? ` (micro-batch ${r.microBatch})` : ''}` : '1',
+      r.ok ? r.seconds!.toFixed(r.seconds! < 1 ? 4 : 2) : '—',
+      r.ok && ref && ref !== r ? `${(r.seconds! / ref.seconds!).toFixed(1)}×` : ref === r ? 'reference' : '—',
+      r.peakMiB ? r.peakMiB.toFixed(0) : '—',
+      r.ok ? r.detail ?? '' : `failed: ${r.error}`,
+    ];
+  });
+  process.stdout.write(`\nLD Studio benchmarks (${new Date().toISOString()}, ${cpus().length} CPU cores, ${cpus()[0]?.model ?? ''})\n`);
+  process.stdout.write('train: one optimisation step, stage 2, K = 16, 1 channel; infer: one eval forward of one image\n');
+  process.stdout.write(table([header, ...lines]) + '\n');
   for (const n of notes) process.stdout.write(`- ${n}\n`);
-  const jsonPath = resolve(values.json ?? 'out/bench/train.json');
+  const jsonPath = resolve(values.json ?? `out/bench/${suite}.json`);
   mkdirSync(dirname(jsonPath), { recursive: true });
-  writeFileSync(jsonPath, JSON.stringify({ date: new Date().toISOString(), versions: versions(), cpus: require('node:os').cpus().length, results, notes }, null, 2) + '\n');
+  writeFileSync(jsonPath, JSON.stringify({ date: new Date().toISOString(), cpus: cpus().length, cpuModel: cpus()[0]?.model, versions: versions(), torch: torch ?? null, rows, notes }, null, 2) + '\n');
   process.stdout.write(`JSON: ${jsonPath}\n`);
 }
 

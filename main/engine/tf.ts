@@ -9,6 +9,9 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
+// Production mode: no debug checks, and no "install tfjs-node" banner from the cpu backend.
+tf.enableProdMode();
+
 export { tf };
 export type Tensor = tf.Tensor;
 export type Tensor4D = tf.Tensor4D;
