@@ -1,0 +1,223 @@
+"""Prepared images and the LD pre-training batch (ld-method.md §1.2-§1.3) with torchvision tensor ops.
+
+Same algorithm as main/engine/data/{augment,batch}.ts, not the same random stream: every parameter is drawn
+from a Python `random.Random` seeded from (seed, step, rank) (`batch_rng`), and the pixel work consumes no
+randomness, so a batch depends only on those three numbers. That is what makes resume exact and lets each
+DDP rank draw its own batch without communication.
+"""
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+from typing import List, Sequence
+
+import numpy as np
+import torch
+import torchvision.transforms.functional as TF
+from torchvision.transforms import InterpolationMode
+
+HFLIP_P = 0.5
+VFLIP_P = 0.5
+BASE_ROTATION_DEG = 180.0
+CROP_SCALE = (0.9, 1.0)
+CROP_RATIO = (3 / 4, 4 / 3)
+CROP_TRIES = 10
+VIEW_ROTATION_DEG = 2.0
+BRIGHTNESS = CONTRAST = SATURATION = 0.4
+HUE = 0.02
+GRAYSCALE_P = 0.2
+VIEW2_FLIP_P = 0.5
+MIXUP = (0.2, 0.8)
+IMAGENET_MEAN = [0.485, 0.456, 0.406]
+IMAGENET_STD = [0.229, 0.224, 0.225]
+GREY_MEAN = [0.5]
+GREY_STD = [0.5]
+
+
+def batch_rng(seed: int, step: int, rank: int = 0) -> random.Random:
+    """The generator for one batch. A string seed is hashed with SHA-512 by `random` (stable across runs
+    and Python versions, independent of PYTHONHASHSEED), so nearby (seed, step, rank) give unrelated streams."""
+    return random.Random(f"ld-torch/{int(seed)}/{int(step)}/{int(rank)}")
+
+
+class PreparedImages:
+    """The images file written by Node (PROTOCOL.md): raw little-endian float32, each image HWC at its
+    `offset` (in floats). Memory-mapped, so a large corpus is not read into RAM up front."""
+
+    def __init__(self, spec: dict, channels: int):
+        self.index = list(spec["index"])
+        if not self.index:
+            raise ValueError("no training images")
+        self._data = np.memmap(spec["file"], dtype="<f4", mode="r")
+        for entry in self.index:
+            size, c, off = int(entry["size"]), int(entry["channels"]), int(entry["offset"])
+            if c != channels:
+                raise ValueError(f"image {entry.get('id')} has {c} channels, the run uses {channels}")
+            if off < 0 or off + size * size * c > self._data.shape[0]:
+                raise ValueError(f"image {entry.get('id')} lies outside {spec['file']} (offset {off}, size {size})")
+        self.channels = channels
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def get(self, i: int) -> torch.Tensor:
+        """Image i as a CHW float32 tensor in [0, 1]."""
+        e = self.index[i]
+        size, c, off = int(e["size"]), int(e["channels"]), int(e["offset"])
+        hwc = np.array(self._data[off : off + size * size * c], dtype=np.float32).reshape(size, size, c)
+        return torch.from_numpy(hwc).permute(2, 0, 1).contiguous()
+
+
+# ----------------------------------------------------------------------------------------------------
+# Parameter draws (each a fixed sequence of draws from `rng`)
+# ----------------------------------------------------------------------------------------------------
+
+def crop_params(rng: random.Random, height: int, width: int):
+    """torchvision RandomResizedCrop.get_params, drawing from `rng` instead of torch's global RNG
+    (round() is Python's half-to-even, as there)."""
+    area = height * width
+    log_lo, log_hi = math.log(CROP_RATIO[0]), math.log(CROP_RATIO[1])
+    for _ in range(CROP_TRIES):
+        target_area = area * rng.uniform(*CROP_SCALE)
+        aspect = math.exp(rng.uniform(log_lo, log_hi))
+        w = int(round(math.sqrt(target_area * aspect)))
+        h = int(round(math.sqrt(target_area / aspect)))
+        if 0 < w <= width and 0 < h <= height:
+            top = rng.randint(0, height - h)
+            left = rng.randint(0, width - w)
+            return top, left, h, w
+    in_ratio = width / height
+    if in_ratio < min(CROP_RATIO):
+        w = width
+        h = int(round(w / min(CROP_RATIO)))
+    elif in_ratio > max(CROP_RATIO):
+        h = height
+        w = int(round(h * max(CROP_RATIO)))
+    else:
+        w, h = width, height
+    return (height - h) // 2, (width - w) // 2, h, w
+
+
+@dataclass
+class T0:
+    hflip: bool
+    vflip: bool
+    angle: float
+    crop: tuple
+
+
+def draw_t0(rng: random.Random, size: int) -> T0:
+    hflip = rng.random() < HFLIP_P
+    vflip = rng.random() < VFLIP_P
+    angle = rng.uniform(-BASE_ROTATION_DEG, BASE_ROTATION_DEG)
+    return T0(hflip, vflip, angle, crop_params(rng, size, size))
+
+
+@dataclass
+class T1:
+    angle: float
+    order: List[int]
+    brightness: float
+    contrast: float
+    saturation: float
+    hue: float
+    grayscale: bool
+
+
+def draw_t1(rng: random.Random) -> T1:
+    """RandomRotation(2) → ColorJitter(.4, .4, .4, .02) with a random op order → RandomGrayscale(.2).
+    Same draws on grey and RGB images (hue/saturation are identities on one channel)."""
+    angle = rng.uniform(-VIEW_ROTATION_DEG, VIEW_ROTATION_DEG)
+    order = [0, 1, 2, 3]
+    rng.shuffle(order)
+    brightness = rng.uniform(1 - BRIGHTNESS, 1 + BRIGHTNESS)
+    contrast = rng.uniform(1 - CONTRAST, 1 + CONTRAST)
+    saturation = rng.uniform(1 - SATURATION, 1 + SATURATION)
+    hue = rng.uniform(-HUE, HUE)
+    grayscale = rng.random() < GRAYSCALE_P
+    return T1(angle, order, brightness, contrast, saturation, hue, grayscale)
+
+
+# ----------------------------------------------------------------------------------------------------
+# Pixel work (deterministic)
+# ----------------------------------------------------------------------------------------------------
+
+def apply_t0(img: torch.Tensor, p: T0, crop_size: int) -> torch.Tensor:
+    """hflip → vflip → rotate (nearest, same canvas, black) → crop → bilinear resize with Pillow-style
+    antialiasing (torchvision's tensor resize with antialias=True, what the reference's PIL path does)."""
+    if p.hflip:
+        img = TF.hflip(img)
+    if p.vflip:
+        img = TF.vflip(img)
+    img = TF.rotate(img, p.angle, interpolation=InterpolationMode.NEAREST, expand=False, fill=[0.0] * img.shape[0])
+    top, left, h, w = p.crop
+    return TF.resized_crop(img, top, left, h, w, [crop_size, crop_size], interpolation=InterpolationMode.BILINEAR, antialias=True)
+
+
+_JITTER = (
+    lambda img, p: TF.adjust_brightness(img, p.brightness),
+    lambda img, p: TF.adjust_contrast(img, p.contrast),
+    lambda img, p: TF.adjust_saturation(img, p.saturation),  # identity on 1 channel
+    lambda img, p: TF.adjust_hue(img, p.hue),  # identity on 1 channel
+)
+
+
+def apply_t1(img: torch.Tensor, p: T1) -> torch.Tensor:
+    img = TF.rotate(img, p.angle, interpolation=InterpolationMode.NEAREST, expand=False, fill=[0.0] * img.shape[0])
+    for op in p.order:
+        img = _JITTER[op](img, p)
+    if p.grayscale and img.shape[0] == 3:
+        img = TF.rgb_to_grayscale(img, num_output_channels=3)
+    return img
+
+
+def apply_view2(img: torch.Tensor, f: int, k: int) -> torch.Tensor:
+    """Flip H and W if f (a 180° turn), then torch.rot90 k times in the (H, W) plane: one rot90 by k + 2f."""
+    return torch.rot90(img, (k + 2 * f) % 4, dims=(-2, -1))
+
+
+def normalise(x: torch.Tensor, channels: int) -> torch.Tensor:
+    mean, std = (GREY_MEAN, GREY_STD) if channels == 1 else (IMAGENET_MEAN, IMAGENET_STD)
+    return TF.normalize(x, mean, std)
+
+
+@dataclass
+class Batch:
+    x: torch.Tensor  # (5B, C, S, S)
+    w: torch.Tensor  # (B,) float32
+    f: List[int]  # (2B,) for rows 2B..4B−1
+    k: List[int]
+
+
+def make_batch(images: "PreparedImages | Sequence[torch.Tensor]", rng: random.Random, pairs: int, crop_size: int,
+               channels: int, normalize: bool = True) -> Batch:
+    """Rows: [img1_1 (B), img2_1 (B), img1_2 (B), img2_2 (B), mix (B)]; f/k describe rows 2B..4B−1 in order.
+    Draw order per pair: source index of image 1, of image 2; per image T0, T1 (view 1), T1 (view 2),
+    view-2 (f, k); then the mixup weight."""
+    get = images.get if hasattr(images, "get") else (lambda i: images[i])
+    n_images = len(images)
+    b = pairs
+    rows: List[torch.Tensor] = [None] * (5 * b)  # type: ignore[list-item]
+    w = torch.zeros(b, dtype=torch.float32)
+    f = [0] * (2 * b)
+    k = [0] * (2 * b)
+    for p in range(b):
+        sources = (rng.randrange(n_images), rng.randrange(n_images))
+        for m, src in enumerate(sources):
+            img = get(src)
+            t0 = draw_t0(rng, img.shape[-1])
+            t1a, t1b = draw_t1(rng), draw_t1(rng)
+            fm = 1 if rng.random() < VIEW2_FLIP_P else 0
+            km = rng.randrange(4)
+            base = apply_t0(img, t0, crop_size)
+            rows[m * b + p] = apply_t1(base, t1a)
+            rows[(2 + m) * b + p] = apply_view2(apply_t1(base, t1b), fm, km)
+            f[m * b + p], k[m * b + p] = fm, km
+        wp = float(np.float32(rng.uniform(*MIXUP)))  # float32 so the image mix and the stored weight agree
+        w[p] = wp
+        rows[4 * b + p] = wp * rows[p] + (1 - wp) * rows[b + p]
+    x = torch.stack(rows).contiguous()
+    if normalize:
+        x = normalise(x, channels)
+    return Batch(x=x, w=w, f=f, k=k)

@@ -1,0 +1,51 @@
+"""The `parity` command: one forward + backward of a given batch with given weights, so the Node side can
+compare both engines' losses and gradients (PROTOCOL.md). BN in train mode (batch statistics), no
+augmentation; float32 on the CPU unless the request names a "device"."""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from . import safetensors_io
+from .losses import GRID, alignment_gather_index, ld_losses
+from .model import LDNet, checkpoint_model_shape, load_tfjs, tfjs_key, to_tfjs_array
+
+
+def run_parity(request: dict) -> int:
+    device = torch.device(request.get("device", "cpu"))
+    weights, _ = safetensors_io.read(request["weights"])
+    channels, embed_dim, stored_clusters = checkpoint_model_shape(weights)
+    stage = int(request.get("stage", 2))
+    clusters = int(request.get("clusters", stored_clusters)) if stage == 2 else 0
+    if stage == 2 and clusters <= 0:
+        raise ValueError("stage 2 needs clusters > 0")
+
+    spec = request["batch"]
+    shape = [int(d) for d in spec["shape"]]
+    n, h, w, c = shape
+    pairs = int(spec["pairs"])
+    if n != 5 * pairs:
+        raise ValueError(f"batch has {n} images, expected 5·pairs = {5 * pairs}")
+    if c != channels:
+        raise ValueError(f"batch has {c} channels, the weights {channels}")
+    data = np.fromfile(spec["file"], dtype="<f4", count=n * h * w * c)
+    if data.size != n * h * w * c:
+        raise ValueError(f"{spec['file']} holds {data.size} floats, shape {shape} needs {n * h * w * c}")
+    x = torch.from_numpy(data.astype(np.float32).reshape(shape)).permute(0, 3, 1, 2).contiguous().to(device)
+
+    model = LDNet(channels, embed_dim, clusters).to(device)
+    load_tfjs(model, None, weights)
+    model.train()
+    z, a = model(x)
+    terms = ld_losses(z, a, pairs, torch.tensor(spec["w"], dtype=torch.float32),
+                      alignment_gather_index(pairs, spec["f"], spec["k"], GRID))
+    terms.total.backward()
+
+    out = {}
+    for key, t in (("pd", terms.pd), ("mix", terms.mix), ("rd", terms.rd), ("ent", terms.ent), ("total", terms.total)):
+        if t is not None:  # stage 1 has no rd/ent
+            out[f"loss.{key}"] = t.detach().reshape(1).cpu().numpy().astype(np.float32)
+    for name, p in model.named_parameters():
+        out[f"grad.{tfjs_key(name)}"] = to_tfjs_array(p.grad)
+    safetensors_io.write(request["out"], out, {"engine": "torch", "stage": str(stage)})
+    return 0

@@ -1,0 +1,305 @@
+"""The `train` command: stage 1 (patch discrimination + mixup) then stage 2 (LD), JSON-lines events,
+checkpoints in the shared format, exact resume, stdin cancel, and DDP under torchrun.
+
+Reproducibility: the model is initialised from a generator seeded by the run seed, the stage-2 clustering
+branch from another one (so it is the same whether or not the run was resumed before stage 2), and every
+batch from (seed, step, rank) (data.batch_rng). A checkpoint therefore holds the whole training state
+(weights, BN statistics, Adam moments and step), and a resumed run continues exactly like an uninterrupted one.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+import os
+import time
+from dataclasses import dataclass
+from typing import Optional, Tuple
+
+import torch
+import torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel
+
+from . import events
+from .checkpoint import read_checkpoint, write_checkpoint
+from .data import PreparedImages, batch_rng, make_batch
+from .losses import GRID, alignment_gather_index, ld_losses
+from .model import LDNet, checkpoint_model_shape, load_tfjs
+
+ADAM_BETAS = (0.9, 0.999)
+ADAM_EPS = 1e-8
+
+
+@dataclass
+class TrainConfig:
+    stage: str  # "1" | "2" | "both"
+    steps: int
+    stage1_steps: int
+    size: int
+    batch: int
+    channels: int
+    clusters: int
+    embed_dim: int
+    lr: float
+    lr_halve_every: int
+    seed: int
+    checkpoint_every: int
+
+
+def parse_config(c: dict) -> TrainConfig:
+    stage = str(c.get("stage", "both"))
+    cfg = TrainConfig(
+        stage=stage, steps=int(c["steps"]), stage1_steps=int(c.get("stage1Steps", 0)), size=int(c["size"]),
+        batch=int(c["batch"]), channels=int(c["channels"]), clusters=int(c.get("clusters", 16)),
+        embed_dim=int(c.get("embedDim", 32)), lr=float(c.get("lr", 1e-3)), lr_halve_every=int(c.get("lrHalveEvery", 10_000)),
+        seed=int(c.get("seed", 0)), checkpoint_every=int(c.get("checkpointEvery", 1_000)),
+    )
+    errors = []  # the rules of main/engine/trainer/config.ts validateConfig
+    if stage not in ("1", "2", "both"):
+        errors.append(f"stage must be 1, 2 or both (got {stage})")
+    if cfg.size < 32 or cfg.size % 16:
+        errors.append(f"size must be a multiple of 16 and at least 32 (got {cfg.size})")
+    if cfg.batch < 1:
+        errors.append(f"batch must be a positive integer (got {cfg.batch})")
+    if cfg.steps < 1:
+        errors.append(f"steps must be a positive integer (got {cfg.steps})")
+    if stage == "both" and cfg.stage1_steps < 0:
+        errors.append(f"stage-1 steps must be a non-negative integer (got {cfg.stage1_steps})")
+    if not cfg.lr > 0:
+        errors.append(f"learning rate must be positive (got {cfg.lr})")
+    if cfg.lr_halve_every < 1:
+        errors.append(f"lrHalveEvery must be a positive integer (got {cfg.lr_halve_every})")
+    if cfg.checkpoint_every < 1:
+        errors.append(f"checkpoint interval must be a positive integer (got {cfg.checkpoint_every})")
+    if cfg.clusters < 2:
+        errors.append(f"clusters must be at least 2 (got {cfg.clusters})")
+    if cfg.channels not in (1, 3):
+        errors.append(f"channels must be 1 or 3 (got {cfg.channels})")
+    if errors:
+        raise ValueError("; ".join(errors))
+    return cfg
+
+
+def stage_of_step(cfg: TrainConfig, step: int) -> Tuple[int, int]:
+    """(stage, 1-based step within the stage) of a 1-based global step."""
+    if cfg.stage == "1":
+        return 1, step
+    if cfg.stage == "2":
+        return 2, step
+    return (1, step) if step <= cfg.stage1_steps else (2, step - cfg.stage1_steps)
+
+
+def learning_rate(cfg: TrainConfig, stage_step: int) -> float:
+    return cfg.lr * 0.5 ** math.floor((stage_step - 1) / cfg.lr_halve_every)
+
+
+def derived_seed(*parts) -> int:
+    digest = hashlib.sha256("/".join(str(p) for p in ("ld-torch",) + parts).encode()).digest()
+    return int.from_bytes(digest[:8], "little") & ((1 << 63) - 1)
+
+
+# ------------------------------------------------------------------------------------------------------
+# Devices and DDP
+# ------------------------------------------------------------------------------------------------------
+
+@dataclass
+class Dist:
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+    local_world_size: int = 1
+
+    @property
+    def enabled(self) -> bool:
+        return self.world_size > 1 or dist.is_initialized()
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+
+def _usable_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def setup_device(requested: str) -> Tuple[torch.device, Dist]:
+    """Pick the device and, when started by torchrun (RANK/WORLD_SIZE in the environment), join the process
+    group: gloo on CPU, nccl on CUDA with one GPU per local rank."""
+    env = os.environ
+    d = Dist()
+    if "RANK" in env and "WORLD_SIZE" in env:
+        d = Dist(int(env["RANK"]), int(env["WORLD_SIZE"]), int(env.get("LOCAL_RANK", 0)), int(env.get("LOCAL_WORLD_SIZE", 1)))
+    requested = (requested or "auto").strip()
+    if requested == "auto":
+        use_cuda = torch.cuda.is_available()
+    elif requested == "cpu":
+        use_cuda = False
+    elif requested.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise RuntimeError(f"device '{requested}' was requested but CUDA is not available to this Python ({torch.__version__})")
+        use_cuda = True
+    else:
+        raise ValueError(f"unknown device '{requested}' (auto, cpu, cuda or cuda:N)")
+    if use_cuda:
+        if "RANK" in env:
+            index = d.local_rank  # torchrun: one GPU per local process
+        else:
+            index = int(requested.split(":", 1)[1]) if ":" in requested else 0
+        if index >= torch.cuda.device_count():
+            raise RuntimeError(f"CUDA device {index} does not exist ({torch.cuda.device_count()} visible)")
+        device = torch.device("cuda", index)
+        torch.cuda.set_device(device)
+        torch.backends.cudnn.benchmark = True  # fixed input shapes: let cuDNN pick the fastest kernels
+    else:
+        device = torch.device("cpu")
+        torch.set_num_threads(max(1, _usable_cpus() // max(1, d.local_world_size)))
+    if "RANK" in env and not dist.is_initialized():
+        dist.init_process_group(backend="nccl" if use_cuda else "gloo")
+    return device, d
+
+
+# ------------------------------------------------------------------------------------------------------
+# The loop
+# ------------------------------------------------------------------------------------------------------
+
+def new_adam(model: torch.nn.Module, lr: float) -> torch.optim.Adam:
+    return torch.optim.Adam(model.parameters(), lr=lr, betas=ADAM_BETAS, eps=ADAM_EPS, weight_decay=0.0)
+
+
+class Trainer:
+    def __init__(self, cfg: TrainConfig, images: PreparedImages, device: torch.device, ctx: Dist, run_dir: str,
+                 resume_from: Optional[str] = None):
+        self.cfg, self.images, self.device, self.ctx, self.run_dir = cfg, images, device, ctx, run_dir
+        if resume_from:
+            tensors, meta = read_checkpoint(resume_from)
+            self.step, self.stage = int(meta["step"]), int(meta["stage"])
+            channels, embed_dim, clusters = checkpoint_model_shape(tensors)
+            if channels != cfg.channels or embed_dim != cfg.embed_dim:
+                raise ValueError(f"{resume_from}: the checkpoint's model has {channels} input channels and D = {embed_dim}, the run {cfg.channels} and {cfg.embed_dim}")
+            if self.stage == 2 and clusters != cfg.clusters:
+                raise ValueError(f"{resume_from}: the checkpoint has {clusters} clusters, the run {cfg.clusters}")
+            self.model = LDNet(cfg.channels, cfg.embed_dim, cfg.clusters if self.stage == 2 else 0).to(device)
+            self.optimizer = new_adam(self.model, cfg.lr)
+            load_tfjs(self.model, self.optimizer, tensors, step=int(meta.get("adam_step", "0")))
+            if ctx.main:
+                events.log(f"resuming at step {self.step} (stage {self.stage}) from a {meta.get('engine', 'tfjs')} checkpoint: {resume_from}")
+        else:
+            self.step = 0
+            self.stage = stage_of_step(cfg, 1)[0]
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(derived_seed(cfg.seed, "model"))
+                self.model = LDNet(cfg.channels, cfg.embed_dim, cfg.clusters if self.stage == 2 else 0)
+            self.model.to(device)
+            self.optimizer = new_adam(self.model, cfg.lr)
+        self.net = self._wrap()
+
+    def _wrap(self) -> torch.nn.Module:
+        if not self.ctx.enabled:
+            return self.model
+        # broadcast_buffers (default): every forward takes rank 0's BN running statistics, like DataParallel
+        # keeps replica 0's; the batch statistics used for normalisation stay per rank (no SyncBatchNorm).
+        ids = [self.device.index] if self.device.type == "cuda" else None
+        return DistributedDataParallel(self.model, device_ids=ids, output_device=ids[0] if ids else None)
+
+    def enter_stage2(self) -> None:
+        """Add the clustering branch (default init, seeded from the run seed) and start a new Adam, as the
+        reference's step2 script does."""
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(derived_seed(self.cfg.seed, "clusters"))
+            self.model.add_clusters(self.cfg.clusters)
+        self.optimizer = new_adam(self.model, self.cfg.lr)
+        self.stage = 2
+        self.net = self._wrap()
+
+    def checkpoint(self, reason: str) -> Optional[str]:
+        if not self.ctx.main:
+            return None
+        path = write_checkpoint(self.run_dir, self.model, self.optimizer, self.step, self.stage, reason, self.cfg.seed)
+        events.emit({"type": "checkpoint", "step": self.step, "path": path, "reason": reason})
+        return path
+
+    def _cancel_now(self, watcher) -> bool:
+        flag = bool(watcher.requested)
+        if not self.ctx.enabled:
+            return flag
+        t = torch.tensor([1.0 if flag else 0.0], device=self.device)
+        dist.all_reduce(t, op=dist.ReduceOp.MAX)  # every rank stops at the same step
+        return bool(t.item() > 0)
+
+    def train_step(self, step: int, stage: int, lr: float) -> dict:
+        cfg = self.cfg
+        for group in self.optimizer.param_groups:
+            group["lr"] = lr
+        batch = make_batch(self.images, batch_rng(cfg.seed, step, self.ctx.rank), cfg.batch, cfg.size, cfg.channels)
+        x = batch.x.to(self.device, non_blocking=True)
+        index = alignment_gather_index(cfg.batch, batch.f, batch.k, GRID)
+        self.model.train()
+        self.optimizer.zero_grad(set_to_none=True)
+        z, a = self.net(x)
+        terms = ld_losses(z, a, cfg.batch, batch.w, index)
+        terms.total.backward()
+        self.optimizer.step()
+        names = ["pd", "mix", "rd", "ent", "loss"] if stage == 2 else ["pd", "mix", "loss"]
+        values = torch.stack([t.detach() for t in (terms.pd, terms.mix, terms.rd, terms.ent, terms.total) if t is not None])
+        if self.ctx.enabled:  # report the mean over ranks (each rank's loss is on its own batch)
+            dist.all_reduce(values, op=dist.ReduceOp.SUM)
+            values /= self.ctx.world_size
+        return dict(zip(names, values.cpu().tolist()))
+
+    def run(self, watcher) -> str:
+        cfg = self.cfg
+        last_checkpoint = self.step
+        status = "completed"
+        while self.step < cfg.steps:
+            if self._cancel_now(watcher):
+                status = "cancelled"
+                if last_checkpoint != self.step:
+                    self.checkpoint("cancel")
+                break
+            nxt = self.step + 1
+            stage, stage_step = stage_of_step(cfg, nxt)
+            if stage == 2 and self.stage == 1:
+                self.enter_stage2()
+            lr = learning_rate(cfg, stage_step)
+            t0 = time.perf_counter()
+            losses = self.train_step(nxt, stage, lr)
+            self.step = nxt
+            seconds = time.perf_counter() - t0
+            if self.ctx.main:
+                events.emit({"type": "step", "step": nxt, "stage": stage, "lr": lr, "seconds": seconds, "losses": losses})
+            if nxt % cfg.checkpoint_every == 0 or nxt == cfg.steps:
+                self.checkpoint("final" if nxt == cfg.steps else "interval")
+                last_checkpoint = nxt
+        return status
+
+
+def run_train(request: dict) -> int:
+    cfg = parse_config(request["config"])
+    run_dir = request["runDir"]
+    device, ctx = setup_device(request.get("device", "auto"))
+    finished = False
+    try:
+        # only global rank 0 reads stdin (the ranks share the pipe); the flag reaches the others by all_reduce
+        watcher = events.CancelWatcher(read_stdin=ctx.main)
+        images = PreparedImages(request["images"], cfg.channels)
+        trainer = Trainer(cfg, images, device, ctx, run_dir, request.get("resumeFrom"))
+        if ctx.main:
+            events.emit({"type": "ready", "images": len(images), "startStep": trainer.step, "device": str(device),
+                         "worldSize": ctx.world_size})
+        status = trainer.run(watcher)
+        completed = trainer.step
+        if device.type == "cuda":
+            events.log(f"rank {ctx.rank}: peak CUDA memory {torch.cuda.max_memory_allocated(device) / 2**30:.2f} GiB")
+        del trainer  # DDP's reducer holds the process group: release it before the group goes
+        finished = True
+    finally:
+        if dist.is_initialized():
+            if finished:
+                # nobody tears down while rank 0 still writes its last checkpoint
+                dist.barrier(device_ids=[device.index]) if device.type == "cuda" else dist.barrier()
+            dist.destroy_process_group()
+    if ctx.main:
+        events.emit({"type": "done", "status": status, "completedSteps": completed})
+    return 0
