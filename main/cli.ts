@@ -10,6 +10,7 @@ import { filterGradFor } from './engine/trainer/config';
 import { planPretrain, UsageError, type PretrainPlan, type RawOptions } from './cli/pretrainArgs';
 import { formatDuration, ProgressBar } from './cli/progressBar';
 import { embedCommand } from './cli/embed';
+import { exportOnnxCommand } from './cli/exportOnnxCommand';
 import { USAGE } from './cli/usage';
 import { startTrainingJob, type TrainJob } from './jobs/trainJob';
 import { describeMissingTorch, findTorch, type TorchDiscovery } from './torch/findPython';
@@ -168,6 +169,8 @@ async function main(argv: string[]): Promise<number> {
       return pretrain(rest);
     case 'embed':
       return embedCommand(rest);
+    case 'export-onnx':
+      return exportOnnxCommand(rest);
     case 'serve':
       // Browser mode lives in its own bundle (it serves the built renderer).
       process.argv = [process.argv[0], process.argv[1], ...rest];

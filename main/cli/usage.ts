@@ -1,4 +1,5 @@
 import { EMBED_USAGE } from './embed';
+import { EXPORT_ONNX_USAGE } from './exportOnnxCommand';
 
 export const USAGE = `LD Studio — local discrimination for radiographs, on your own machine
 
@@ -33,6 +34,7 @@ Usage:
       --resume             continue <run-dir> from its last checkpoint up to --steps
 
 ${EMBED_USAGE}
+${EXPORT_ONNX_USAGE}
   ld-studio serve [--port P] [--host 127.0.0.1]
       Browser mode: serve the app on loopback with a random token and print its URL.
 

@@ -47,9 +47,19 @@ function probeTensorflow(): BackendProbe {
   };
 }
 
-/** Environment that Dawn (the `webgpu` package) reads, e.g. `backend=opengl`; comma-separated. */
+/** Dawn (the `webgpu` package) flags from LD_WEBGPU_FLAGS, comma-separated, e.g. `backend=opengl`. */
 export function webgpuFlags(): string[] {
   return (process.env.LD_WEBGPU_FLAGS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+}
+
+/**
+ * Dawn's OpenGL backend (e.g. Mesa's llvmpipe on a machine without a GPU) offers only
+ * "compatibility" adapters; it also needs a surfaceless EGL platform when there is no display.
+ */
+function webgpuAdapterOptions(): Record<string, string> {
+  if (!webgpuFlags().includes('backend=opengl')) return {};
+  process.env.EGL_PLATFORM ??= 'surfaceless';
+  return { featureLevel: 'compatibility' };
 }
 
 /**
@@ -61,7 +71,7 @@ function probeWebgpu(): BackendProbe {
   const script = `
     const { create } = require(${JSON.stringify(requireHere.resolve('webgpu'))});
     const gpu = create(${JSON.stringify(webgpuFlags())});
-    gpu.requestAdapter().then(async (a) => {
+    gpu.requestAdapter(${JSON.stringify(webgpuAdapterOptions())}).then(async (a) => {
       if (!a) { console.log(JSON.stringify({ ok: false, detail: 'no WebGPU adapter found' })); process.exit(0); }
       const info = a.info || {};
       console.log(JSON.stringify({ ok: true, detail: [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ') || 'adapter found' }));
@@ -115,7 +125,11 @@ export async function activateBackend(name: BackendName): Promise<void> {
     // The webgpu backend registers itself only if navigator.gpu exists when it is imported.
     const { create, globals } = requireHere('webgpu') as { create: (f: string[]) => unknown; globals: object };
     Object.assign(globalThis, globals);
-    Object.defineProperty(globalThis, 'navigator', { value: { gpu: create(webgpuFlags()) }, configurable: true });
+    const gpu = create(webgpuFlags()) as { requestAdapter(o?: object): Promise<unknown> };
+    const extra = webgpuAdapterOptions();
+    const requestAdapter = gpu.requestAdapter.bind(gpu);
+    gpu.requestAdapter = (o?: object) => requestAdapter({ ...o, ...extra });
+    Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true });
     // A literal require, so bundlers include it and it registers on the same tfjs-core instance.
     require('@tensorflow/tfjs-backend-webgpu');
   }

@@ -1,0 +1,42 @@
+/**
+ * `ld-studio export-onnx --model <run-dir|checkpoint.safetensors> --out <model.onnx> [--step N]`:
+ * the checkpoint (from either engine: they share one format) as an ONNX model for onnxruntime and
+ * other tools. Input `image` N×C×H×W (dynamic N, H, W), outputs `embedding` and `clusters`.
+ */
+import { existsSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { exportCheckpointToOnnx } from '../engine/onnx/exportOnnx';
+import { RunDir } from '../project/runDir';
+import { UsageError } from './pretrainArgs';
+
+export const EXPORT_ONNX_USAGE = `  ld-studio export-onnx --model <run-dir|checkpoint.safetensors> --out <model.onnx> [--step N]
+      Export a checkpoint (from either engine) to ONNX: input image N×C×H×W, outputs embedding and
+      clusters (BatchNorm in eval mode, folded into the convolutions).
+`;
+
+export function exportOnnxCommand(args: string[]): number {
+  let values: Record<string, string | undefined>;
+  try {
+    values = parseArgs({ args, options: { model: { type: 'string' }, out: { type: 'string' }, step: { type: 'string' } }, strict: true }).values;
+  } catch (err) {
+    throw new UsageError((err as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, ''));
+  }
+  if (!values.model) throw new UsageError('--model <run-dir|checkpoint.safetensors> is required');
+  if (!values.out) throw new UsageError('--out <model.onnx> is required');
+  const model = resolve(values.model);
+  if (!existsSync(model)) throw new Error(`model not found: ${model}`);
+  let checkpoint = model;
+  if (statSync(model).isDirectory()) {
+    const run = new RunDir(model);
+    const step = values.step !== undefined ? Number(values.step) : run.latestCheckpointStep();
+    if (step === undefined || !Number.isInteger(step)) throw new Error(`${model}: no checkpoint to export (${run.checkpointDir} is empty or missing)`);
+    checkpoint = run.checkpointPath(step);
+  } else if (values.step !== undefined) {
+    throw new UsageError('--step needs a run directory as --model');
+  }
+  const t0 = performance.now();
+  const result = exportCheckpointToOnnx(checkpoint, resolve(values.out));
+  process.stdout.write(JSON.stringify({ out: resolve(values.out), checkpoint, ...result, ms: Math.round(performance.now() - t0) }) + '\n');
+  return 0;
+}
