@@ -1,4 +1,5 @@
-"""Prepared images and the LD pre-training batch (ld-method.md §1.2-§1.3) with torchvision tensor ops.
+"""Prepared images and the LD pre-training batch (ld-method.md §1.2-§1.3) with torchvision's tensor ops
+(our own copies in imageops.py, so torchvision is not needed).
 
 Same algorithm as main/engine/data/{augment,batch}.ts, not the same random stream: every parameter is drawn
 from a Python `random.Random` seeded from (seed, step, rank) (`batch_rng`), and the pixel work consumes no
@@ -14,8 +15,8 @@ from typing import List, Sequence
 
 import numpy as np
 import torch
-import torchvision.transforms.functional as TF
-from torchvision.transforms import InterpolationMode
+
+from . import imageops as TF
 
 HFLIP_P = 0.5
 VFLIP_P = 0.5
@@ -150,9 +151,9 @@ def apply_t0(img: torch.Tensor, p: T0, crop_size: int) -> torch.Tensor:
         img = TF.hflip(img)
     if p.vflip:
         img = TF.vflip(img)
-    img = TF.rotate(img, p.angle, interpolation=InterpolationMode.NEAREST, expand=False, fill=[0.0] * img.shape[0])
+    img = TF.rotate_nearest(img, p.angle, fill=[0.0] * img.shape[0])
     top, left, h, w = p.crop
-    return TF.resized_crop(img, top, left, h, w, [crop_size, crop_size], interpolation=InterpolationMode.BILINEAR, antialias=True)
+    return TF.resized_crop(img, top, left, h, w, [crop_size, crop_size], antialias=True)
 
 
 _JITTER = (
@@ -164,7 +165,7 @@ _JITTER = (
 
 
 def apply_t1(img: torch.Tensor, p: T1) -> torch.Tensor:
-    img = TF.rotate(img, p.angle, interpolation=InterpolationMode.NEAREST, expand=False, fill=[0.0] * img.shape[0])
+    img = TF.rotate_nearest(img, p.angle, fill=[0.0] * img.shape[0])
     for op in p.order:
         img = _JITTER[op](img, p)
     if p.grayscale and img.shape[0] == 3:
