@@ -41,9 +41,21 @@ function convOnly(x: Tensor4D, store: ParamStore, name: string, opts: ForwardOpt
   return conv3x3(x, store.get(`${name}.weight`) as tf.Tensor4D, store.get(`${name}.bias`) as tf.Tensor1D, opts.filterGrad);
 }
 
-/** Nearest-neighbour ×2 (pixel duplication), like nn.Upsample(scale_factor=2). */
-function upsample2(x: Tensor4D): Tensor4D {
-  return tf.image.resizeNearestNeighbor(x, [x.shape[1] * 2, x.shape[2] * 2], false, false);
+/**
+ * Nearest-neighbour ×2 (pixel duplication), like nn.Upsample(scale_factor=2). Its gradient, the sum
+ * over each 2×2 block (4 × avgPool), is written out: tfjs-cpu's ResizeNearestNeighborGrad returns
+ * wrong values for some inputs (test/engine/model/conv.test.ts shows a case).
+ */
+const upsample2Op = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+  const x = args[0] as Tensor4D;
+  return {
+    value: tf.image.resizeNearestNeighbor(x, [x.shape[1] * 2, x.shape[2] * 2], false, false),
+    gradFunc: (dy: tf.Tensor | tf.Tensor[]) => tf.mul(tf.avgPool(dy as Tensor4D, 2, 2, 'valid'), 4),
+  };
+});
+
+export function upsample2(x: Tensor4D): Tensor4D {
+  return upsample2Op(x) as Tensor4D;
 }
 
 /** Encoder skips [f1..f5]: the activation just before each max-pool (the 5th pool is never used). */

@@ -16,6 +16,7 @@ import {
   type BatchStats,
   type FilterGradMode,
 } from '../../../main/engine/model/conv';
+import { upsample2 } from '../../../main/engine/model/ldNet';
 import { initConv, ParamStore } from '../../../main/engine/model/params';
 import { Rng } from '../../../main/engine/rng';
 import { tf, type Tensor4D } from '../../../main/engine/tf';
@@ -328,5 +329,20 @@ describe('BatchNorm statistics', () => {
     expectClose(await values(y), expected, 1e-6, 1e-12, 'eval BN');
     y.dispose();
     store.dispose();
+  });
+});
+
+describe('nearest ×2 upsampling', () => {
+  test.each(['cpu', 'wasm'] as const)('its gradient is the 2×2 block sum on %s', async (backend) => {
+    await activateBackend(backend);
+        const x = tf.tensor4d(Array.from({ length: 2 * 3 * 2 * 2 }, (_, i) => i / 7), [2, 3, 2, 2]);
+    const up = upsample2(x);
+    expect(up.shape).toEqual([2, 6, 4, 2]);
+    expect(up.arraySync()[1][5][3]).toEqual(x.arraySync()[1][2][1]);
+    const weights = tf.tensor4d(Array.from({ length: 2 * 6 * 4 * 2 }, (_, i) => ((i * 37) % 11) - 5), [2, 6, 4, 2]);
+    const g = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(upsample2(t as tf.Tensor4D), weights)))(x);
+    const w = weights.arraySync();
+    const expected = x.arraySync().map((img, n) => img.map((row, i) => row.map((px, j) => px.map((_, c) => w[n][2 * i][2 * j][c] + w[n][2 * i + 1][2 * j][c] + w[n][2 * i][2 * j + 1][c] + w[n][2 * i + 1][2 * j + 1][c]))));
+    expect(g.arraySync()).toEqual(expected);
   });
 });
