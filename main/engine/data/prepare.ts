@@ -45,14 +45,24 @@ export function baseSizeFor(cropSize: number): number {
 export function prepareImage(record: ImageRecord, opts: PrepareOptions): PreparedImage {
   const { baseSize, channels } = opts;
   if (!Number.isInteger(baseSize) || baseSize <= 0) throw new Error(`prepareImage: bad baseSize ${baseSize}`);
-  if (channels !== 1 && channels !== 3) throw new Error(`prepareImage: bad channels ${String(channels)}`);
+  const data = resampleToUnit(record, { width: baseSize, height: baseSize, channels });
+  return { id: record.id, size: baseSize, channels, data };
+}
+
+/**
+ * The first frame of `record`, min-max scaled to [0, 1] with `record.range`, converted to `channels`
+ * and resized to width×height: HWC. Shared by training (square) and inference (aspect kept).
+ */
+export function resampleToUnit(record: ImageRecord, opts: { width: number; height: number; channels: number }): Float32Array {
+  const { width, height, channels } = opts;
+  if (channels !== 1 && channels !== 3) throw new Error(`${record.id}: ${String(channels)} channels requested; only 1 and 3 are supported`);
   const W = record.width;
   const H = record.height;
   const Cin = record.channels;
-  if (Cin !== 1 && Cin !== 3) throw new Error(`prepareImage: ${record.id} has ${String(Cin)} channels`);
+  if (Cin !== 1 && Cin !== 3) throw new Error(`${record.id}: ${String(Cin)} channels are not supported`);
   const n = W * H;
   if (!(n > 0) || record.pixels.length < n * Cin) {
-    throw new Error(`prepareImage: ${record.id} has ${record.pixels.length} values for ${W}x${H}x${Cin}`);
+    throw new Error(`${record.id}: ${record.pixels.length} values for ${W}x${H}x${Cin}`);
   }
   const px = record.pixels; // the first frame is the first n·Cin values
 
@@ -68,21 +78,20 @@ export function prepareImage(record: ImageRecord, opts: PrepareOptions): Prepare
   const Cw: 1 | 3 = Cin === 3 && channels === 3 ? 3 : 1;
   const work = new Float32Array(n * Cw);
   if (Cw === 3 || Cin === 1) {
-    for (let i = 0; i < n * Cin; i++) work[i] = scaled(px[i]);
+    for (let i = 0; i < n * Cw; i++) work[i] = scaled(px[i]);
   } else {
     for (let i = 0, j = 0; i < n; i++, j += 3) {
       work[i] = LUMA_R * scaled(px[j]) + LUMA_G * scaled(px[j + 1]) + LUMA_B * scaled(px[j + 2]);
     }
   }
 
-  const resized =
-    W === baseSize && H === baseSize ? work : resizeHWC(work, W, H, Cw, baseSize, baseSize);
+  const resized = W === width && H === height ? work : resizeHWC(work, W, H, Cw, width, height);
   let data: Float32Array;
   if (Cw === channels) {
     data = resized;
   } else {
     // grey → 3 identical channels
-    const m = baseSize * baseSize;
+    const m = width * height;
     data = new Float32Array(m * 3);
     for (let i = 0, j = 0; i < m; i++, j += 3) {
       const v = resized[i];
@@ -97,5 +106,5 @@ export function prepareImage(record: ImageRecord, opts: PrepareOptions): Prepare
     if (v < 0) data[i] = 0;
     else if (v > 1) data[i] = 1;
   }
-  return { id: record.id, size: baseSize, channels, data };
+  return data;
 }

@@ -15,8 +15,7 @@
  */
 import type { ImageRecord } from '../../io/imageRecord';
 import { normalise } from '../data/augment';
-import { LUMA_B, LUMA_G, LUMA_R } from '../data/prepare';
-import { resizeHWC } from '../data/resample';
+import { resampleToUnit } from '../data/prepare';
 
 export const DEFAULT_INFER_SIZE = 512;
 
@@ -63,37 +62,8 @@ export function preprocessForNetwork(record: ImageRecord, opts: { channels: numb
   if (channels !== 1 && channels !== 3) throw new Error(`the model expects ${channels} input channels; only 1 and 3 are supported`);
   const W = record.width;
   const H = record.height;
-  const Cin = record.channels;
-  if (Cin !== 1 && Cin !== 3) throw new Error(`${record.path}: ${String(Cin)} channels are not supported`);
-  const n = W * H;
-  if (!(n > 0) || record.pixels.length < n * Cin) throw new Error(`${record.path}: ${record.pixels.length} values for ${W}×${H}×${Cin}`);
   const { width: w, height: h } = networkSize(W, H, opts.size ?? DEFAULT_INFER_SIZE);
-
-  const px = record.pixels; // the first frame is the first n·Cin values
-  const lo = record.range.min;
-  const span = record.range.max - record.range.min;
-  const inv = span > 0 && Number.isFinite(span) ? 1 / span : 0;
-  const scaled = (v: number) => {
-    const t = (v - lo) * inv;
-    return t < 0 ? 0 : t > 1 ? 1 : t; // NaN → 0 as well
-  };
-  const Cw: 1 | 3 = Cin === 3 && channels === 3 ? 3 : 1;
-  const work = new Float32Array(n * Cw);
-  if (Cw === 3 || Cin === 1) {
-    for (let i = 0; i < n * Cw; i++) work[i] = scaled(px[i]);
-  } else {
-    for (let i = 0, j = 0; i < n; i++, j += 3) work[i] = LUMA_R * scaled(px[j]) + LUMA_G * scaled(px[j + 1]) + LUMA_B * scaled(px[j + 2]);
-  }
-  const resized = W === w && H === h ? work : resizeHWC(work, W, H, Cw, w, h);
-  for (let i = 0; i < resized.length; i++) {
-    const v = resized[i];
-    resized[i] = v < 0 ? 0 : v > 1 ? 1 : v;
-  }
-  let hwc = resized;
-  if (Cw !== channels) {
-    hwc = new Float32Array(w * h * 3);
-    for (let i = 0, j = 0; i < w * h; i++, j += 3) hwc[j] = hwc[j + 1] = hwc[j + 2] = resized[i];
-  }
+  const hwc = resampleToUnit(record, { width: w, height: h, channels });
   normalise(hwc, channels);
   return {
     data: channels === 1 ? hwc : hwcToChw(hwc, h, w, 3),
