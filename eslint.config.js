@@ -2,7 +2,7 @@
 const tseslint = require('typescript-eslint');
 
 module.exports = tseslint.config(
-  { ignores: ['node_modules/', 'out/', 'dist/', 'coverage/', 'renderer/src/**/*.vue'] },
+  { ignores: ['node_modules/', 'out/', 'dist/', 'coverage/', '.gl/', '.whl/', 'renderer/src/**/*.vue'] },
   ...tseslint.configs.recommended,
   {
     rules: {
