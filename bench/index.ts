@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- train|infer|all] [--backends wasm,webgpu,cpu] [--steps N] [--no-torch] [--json FILE]`
+ * `npm run bench [-- train|infer|all|memory] [--backends wasm,webgpu,cpu] [--steps N] [--no-torch] [--json FILE]`
  *
  * Training-step time per tfjs backend and for the PyTorch engine, and inference time for
  * onnxruntime-node, tfjs and PyTorch, each case in its own process, each with its ratio to the
@@ -15,6 +15,7 @@ import { probeBackends, versions, type BackendName } from '../main/engine/backen
 import { cudaUnavailableReason } from '../main/engine/infer/onnxModel';
 import { engineEnv, findTorch } from '../main/torch/findPython';
 import { runInferBenchCase, type InferBenchCase } from './inference';
+import { memoryBench } from './memory';
 import { runTrainBenchCase, type TrainBenchCase } from './trainStep';
 
 interface Row {
@@ -78,7 +79,16 @@ async function main(): Promise<void> {
     process.exit(0);
   }
   const suite = positionals[0] ?? 'all';
-  if (!['train', 'infer', 'all'].includes(suite)) throw new Error(`unknown benchmark '${suite}' (train, infer, all)`);
+  if (!['train', 'infer', 'all', 'memory'].includes(suite)) throw new Error(`unknown benchmark '${suite}' (train, infer, all, memory)`);
+  if (suite === 'memory') {
+    const samples = await memoryBench(Number(values.steps ?? 2000));
+    const rows = samples.map((s) => [String(s.step), String(s.tensors), (s.bytes / 2 ** 20).toFixed(2), s.rssMiB.toFixed(0)]);
+    process.stdout.write(`\ntfjs-wasm, 32², batch 1, stage 1 then 2, checkpoints every 500 steps\n${table([['step', 'live tensors', 'tensor MiB', 'RSS MiB'], ...rows])}\n`);
+    const jsonPath = resolve(values.json ?? 'out/bench/memory.json');
+    mkdirSync(dirname(jsonPath), { recursive: true });
+    writeFileSync(jsonPath, JSON.stringify({ date: new Date().toISOString(), samples }, null, 2) + '\n');
+    return;
+  }
   const steps = Number(values.steps ?? 2);
   const notes: string[] = [];
   const probes = probeBackends();
