@@ -5,6 +5,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { BACKEND_REQUESTS, type BackendRequest } from '../engine/backends';
+import { centreSigmaFor } from '../engine/losses';
 import { defaultStage1Steps, PAPER_DEFAULTS, validateConfig, type StageChoice, type TrainConfig } from '../engine/trainer/config';
 import { RunDir } from '../project/runDir';
 
@@ -76,7 +77,7 @@ function torchOptions(raw: RawOptions): TorchOptions {
   };
 }
 
-const SETTINGS_FIXED_ON_RESUME = ['stage', 'stage1-steps', 'size', 'batch', 'micro-batch', 'channels', 'clusters', 'lr', 'lr-halve-every', 'seed'] as const;
+const SETTINGS_FIXED_ON_RESUME = ['stage', 'stage1-steps', 'size', 'batch', 'micro-batch', 'channels', 'clusters', 'lr', 'lr-halve-every', 'seed', 'centre-sensitive', 'centre-sigma'] as const;
 
 export function planPretrain(raw: RawOptions): PretrainPlan {
   const images = raw.images;
@@ -131,6 +132,9 @@ export function planPretrain(raw: RawOptions): PretrainPlan {
     seed: intOption(raw, 'seed') ?? PAPER_DEFAULTS.seed,
     checkpointEvery: checkpointEvery ?? PAPER_DEFAULTS.checkpointEvery,
   };
+  const centreSigma = numberOption(raw, 'centre-sigma');
+  if (centreSigma !== undefined && !raw['centre-sensitive']) throw new UsageError('--centre-sigma sets the σ of --centre-sensitive; add --centre-sensitive');
+  if (raw['centre-sensitive']) config.centreSigma = centreSigma ?? centreSigmaFor(config.size);
   if (stage !== 'both' && raw['stage1-steps'] !== undefined) throw new UsageError('--stage1-steps only applies with --stage both');
   if (config.stage1Steps > config.steps) throw new UsageError(`--stage1-steps ${config.stage1Steps} is more than --steps ${config.steps}`);
   const errors = validateConfig({ ...config, filterGrad: 'im2col' });

@@ -17,11 +17,43 @@ export const stopGradient = tf.customGrad((...args: Array<tf.Tensor | tf.GradSav
   gradFunc: (dy: tf.Tensor | tf.Tensor[]) => tf.zerosLike(dy as tf.Tensor),
 })) as unknown as <T extends tf.Tensor>(x: T) => T;
 
-/** Patch embeddings: L2norm of the average of z over each cell of a GRID×GRID grid → (N, 8, 8, D). */
-export function patchEmbeddings(z: Tensor4D, grid = GRID): Tensor4D {
+/** σ (px) of centre-sensitive averaging at a training size: the spec's 14 px at 448 (ld-method.md §6.1). */
+export const centreSigmaFor = (size: number) => (size * 14) / 448;
+
+/**
+ * Weights of one cell × cell window for centre-sensitive averaging: a Gaussian of σ px centred on the
+ * window's centre, summing to 1 (W_c of ld-method.md §6.1).
+ */
+export function centreWeights(cellH: number, cellW: number, sigma: number): Float32Array {
+  const out = new Float32Array(cellH * cellW);
+  const cy = (cellH - 1) / 2;
+  const cx = (cellW - 1) / 2;
+  let sum = 0;
+  for (let i = 0; i < cellH; i++) {
+    for (let j = 0; j < cellW; j++) {
+      const v = Math.exp(-((i - cy) ** 2 + (j - cx) ** 2) / (2 * sigma * sigma));
+      out[i * cellW + j] = v;
+      sum += v;
+    }
+  }
+  for (let k = 0; k < out.length; k++) out[k] /= sum;
+  return out;
+}
+
+/**
+ * Patch embeddings → (N, g, g, D): L2norm of the average of z over each cell of a g×g grid; with
+ * `centreSigma` > 0 the average is Gaussian-weighted around each cell's centre (centre-sensitive
+ * averaging, §6.1), written as avgPool(z · tiled weights) · cell area so it needs no new kernel.
+ */
+export function patchEmbeddings(z: Tensor4D, grid = GRID, centreSigma = 0): Tensor4D {
   const [, h, w] = z.shape;
   if (h % grid !== 0 || w % grid !== 0) throw new Error(`embedding map ${h}×${w} is not divisible into a ${grid}×${grid} grid`);
-  return l2normalize(tf.avgPool(z, [h / grid, w / grid], [h / grid, w / grid], 'valid'));
+  const ch = h / grid;
+  const cw = w / grid;
+  if (!(centreSigma > 0)) return l2normalize(tf.avgPool(z, [ch, cw], [ch, cw], 'valid'));
+  const cell = tf.tensor4d(centreWeights(ch, cw, centreSigma), [1, ch, cw, 1]);
+  const tiled = tf.mul(tf.tile(cell, [1, grid, grid, 1]), ch * cw);
+  return l2normalize(tf.avgPool(tf.mul(z, tiled) as Tensor4D, [ch, cw], [ch, cw], 'valid'));
 }
 
 /**
@@ -89,6 +121,8 @@ export interface LossTerms {
 
 export interface BatchMeta {
   pairs: number;
+  /** Centre-sensitive averaging σ in px of the embedding map; 0 or absent = the paper's uniform average. */
+  centreSigma?: number;
   /** Mixup weights w (B). */
   w: Float32Array;
   alignment: View2Alignment;
@@ -96,7 +130,7 @@ export interface BatchMeta {
 
 export function patchAndMixLosses(z: Tensor4D, meta: BatchMeta): { pd: tf.Scalar; mix: tf.Scalar } {
   const b = meta.pairs;
-  const p = patchEmbeddings(z) as Tensor4D;
+  const p = patchEmbeddings(z, GRID, meta.centreSigma ?? 0) as Tensor4D;
   const [, g, , d] = p.shape;
   const views = tf.slice(p, [0, 0, 0, 0], [4 * b, g, g, d]);
   const aligned = permuteRows(rows(views), alignmentGatherIndex(b, meta.alignment, g));

@@ -33,6 +33,12 @@ export interface TrainConfig {
   /** Write a checkpoint every N steps (and always at the end and on cancel). */
   checkpointEvery: number;
   filterGrad: FilterGradMode;
+  /**
+   * Centre-sensitive averaging (ld-method.md §6.1): σ in px at the training size of the Gaussian that
+   * weights each patch's average; 0 or absent = the paper's uniform average. `--centre-sensitive`
+   * sets it to size·14/448 (the spec's 14 px at 448).
+   */
+  centreSigma?: number;
 }
 
 /** Paper: stage 1 runs 20k iterations and stage 2 80k, so stage 1 is a fifth of the total. */
@@ -75,6 +81,7 @@ export function validateConfig(c: TrainConfig): string[] {
   if (c.stage === 'both' && (!Number.isInteger(c.stage1Steps) || c.stage1Steps < 0)) errors.push(`stage-1 steps must be a non-negative integer (got ${c.stage1Steps})`);
   if (!(c.lr > 0)) errors.push(`learning rate must be positive (got ${c.lr})`);
   if (!Number.isInteger(c.checkpointEvery) || c.checkpointEvery < 1) errors.push(`checkpoint interval must be a positive integer (got ${c.checkpointEvery})`);
+  if (c.centreSigma !== undefined && !(c.centreSigma >= 0 && Number.isFinite(c.centreSigma))) errors.push(`centre sigma must be a non-negative number of pixels (got ${c.centreSigma})`);
   if (c.clusters < 2) errors.push(`clusters must be at least 2 (got ${c.clusters})`);
   return errors;
 }

@@ -52,7 +52,7 @@ export function microBatchInput(input: StepInput, p0: number, m: number): StepIn
   return {
     x,
     shape: [5 * m, h, w, c],
-    meta: { pairs: m, w: input.meta.w.slice(p0, p0 + m), alignment: { src: [...src.slice(p0, p0 + m), ...src.slice(b + p0, b + p0 + m)] } },
+    meta: { ...input.meta, pairs: m, w: input.meta.w.slice(p0, p0 + m), alignment: { src: [...src.slice(p0, p0 + m), ...src.slice(b + p0, b + p0 + m)] } },
   };
 }
 

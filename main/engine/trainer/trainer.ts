@@ -122,7 +122,7 @@ export class Trainer {
       const alignment = { src: Array.from({ length: 2 * config.batch }, (_, i) => alignGridIndex(batch.f[i], batch.k[i], GRID)) };
       const losses = await trainStep(
         { store: this.store, model: modelConfigFor(config, stage), adam: this.adam, filterGrad: config.filterGrad, microBatch: config.microBatch },
-        { x: batch.x, shape: [batch.n, config.size, config.size, config.channels], meta: { pairs: config.batch, w: batch.w, alignment } },
+        { x: batch.x, shape: [batch.n, config.size, config.size, config.channels], meta: { pairs: config.batch, w: batch.w, alignment, centreSigma: config.centreSigma ?? 0 } },
         lr,
       );
       this.step = next;

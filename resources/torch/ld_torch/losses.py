@@ -20,13 +20,27 @@ GRID = 8
 WEIGHTS = {"pd": 1.0, "mix": 1.0, "rd": 10.0, "ent": 0.1}
 
 
-def patch_embeddings(z: torch.Tensor, grid: int = GRID) -> torch.Tensor:
+def centre_weights(cell_h: int, cell_w: int, sigma: float) -> torch.Tensor:
+    """W_c of ld-method.md §6.1: a Gaussian of σ px on a cell_h×cell_w window's centre, summing to 1
+    (float64 then float32, as centreWeights in main/engine/losses.ts)."""
+    i = torch.arange(cell_h, dtype=torch.float64) - (cell_h - 1) / 2
+    j = torch.arange(cell_w, dtype=torch.float64) - (cell_w - 1) / 2
+    g = torch.exp(-(i[:, None] ** 2 + j[None, :] ** 2) / (2 * sigma * sigma))
+    return (g / g.sum()).float()
+
+
+def patch_embeddings(z: torch.Tensor, grid: int = GRID, centre_sigma: float = 0.0) -> torch.Tensor:
     """L2norm of the mean of z over each cell of a grid×grid grid → (N, grid, grid, D) (NHWC, so that
-    flattening gives the reference's row order n·64 + h·8 + w)."""
+    flattening gives the reference's row order n·64 + h·8 + w). With centre_sigma > 0 the mean is
+    Gaussian-weighted around each cell's centre (centre-sensitive averaging, §6.1)."""
     _, _, h, w = z.shape
     if h % grid or w % grid:
         raise ValueError(f"embedding map {h}×{w} is not divisible into a {grid}×{grid} grid")
-    pooled = F.avg_pool2d(z, kernel_size=(h // grid, w // grid), stride=(h // grid, w // grid))
+    ch, cw = h // grid, w // grid
+    if centre_sigma > 0:
+        weights = centre_weights(ch, cw, centre_sigma).to(z.device, z.dtype).repeat(grid, grid) * (ch * cw)
+        z = z * weights
+    pooled = F.avg_pool2d(z, kernel_size=(ch, cw), stride=(ch, cw))
     return l2normalize(pooled.permute(0, 2, 3, 1), dim=-1)
 
 
@@ -92,9 +106,9 @@ class LossTerms:
         return {key: float(v.detach()) for key, v in out.items() if v is not None}
 
 
-def patch_and_mix_losses(z: torch.Tensor, pairs: int, w: torch.Tensor, gather_index: torch.Tensor):
+def patch_and_mix_losses(z: torch.Tensor, pairs: int, w: torch.Tensor, gather_index: torch.Tensor, centre_sigma: float = 0.0):
     b = pairs
-    p = patch_embeddings(z)  # (5B, g, g, D)
+    p = patch_embeddings(z, GRID, centre_sigma)  # (5B, g, g, D)
     d = p.shape[3]
     views = p[: 4 * b].reshape(-1, d)
     aligned = views[gather_index.to(views.device)]  # gradient: scatter back, i.e. the inverse permutation
@@ -130,8 +144,9 @@ def binary_entropy(a: torch.Tensor, eps: float = 1e-30) -> torch.Tensor:
     return -torch.mean(h) / math.log(2)
 
 
-def ld_losses(z: torch.Tensor, a: Optional[torch.Tensor], pairs: int, w: torch.Tensor, gather_index: torch.Tensor) -> LossTerms:
-    pd, mix = patch_and_mix_losses(z, pairs, w, gather_index)
+def ld_losses(z: torch.Tensor, a: Optional[torch.Tensor], pairs: int, w: torch.Tensor, gather_index: torch.Tensor,
+              centre_sigma: float = 0.0) -> LossTerms:
+    pd, mix = patch_and_mix_losses(z, pairs, w, gather_index, centre_sigma)
     if a is None:
         return LossTerms(pd=pd, mix=mix, total=pd + mix)
     m = 4 * pairs  # the mixup images' clusters are computed (they shape BN statistics) but not scored

@@ -38,7 +38,8 @@ def run_parity(request: dict) -> int:
     model.train()
     z, a = model(x)
     terms = ld_losses(z, a, pairs, torch.tensor(spec["w"], dtype=torch.float32),
-                      alignment_gather_index(pairs, spec["f"], spec["k"], GRID))
+                      alignment_gather_index(pairs, spec["f"], spec["k"], GRID),
+                      float(request.get("centreSigma") or 0.0))
     terms.total.backward()
 
     out = {}

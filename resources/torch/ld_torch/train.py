@@ -43,6 +43,7 @@ class TrainConfig:
     lr_halve_every: int
     seed: int
     checkpoint_every: int
+    centre_sigma: float = 0.0  # centre-sensitive averaging σ (px at the training size); 0 = uniform (paper)
 
 
 def parse_config(c: dict) -> TrainConfig:
@@ -52,6 +53,7 @@ def parse_config(c: dict) -> TrainConfig:
         batch=int(c["batch"]), channels=int(c["channels"]), clusters=int(c.get("clusters", 16)),
         embed_dim=int(c.get("embedDim", 32)), lr=float(c.get("lr", 1e-3)), lr_halve_every=int(c.get("lrHalveEvery", 10_000)),
         seed=int(c.get("seed", 0)), checkpoint_every=int(c.get("checkpointEvery", 1_000)),
+        centre_sigma=float(c.get("centreSigma") or 0.0),
     )
     errors = []  # the rules of main/engine/trainer/config.ts validateConfig
     if stage not in ("1", "2", "both"):
@@ -70,6 +72,8 @@ def parse_config(c: dict) -> TrainConfig:
         errors.append(f"lrHalveEvery must be a positive integer (got {cfg.lr_halve_every})")
     if cfg.checkpoint_every < 1:
         errors.append(f"checkpoint interval must be a positive integer (got {cfg.checkpoint_every})")
+    if not (cfg.centre_sigma >= 0 and math.isfinite(cfg.centre_sigma)):
+        errors.append(f"centre sigma must be a non-negative number of pixels (got {cfg.centre_sigma})")
     if cfg.clusters < 2:
         errors.append(f"clusters must be at least 2 (got {cfg.clusters})")
     if cfg.channels not in (1, 3):
@@ -238,7 +242,7 @@ class Trainer:
         self.model.train()
         self.optimizer.zero_grad(set_to_none=True)
         z, a = self.net(x)
-        terms = ld_losses(z, a, cfg.batch, batch.w, index)
+        terms = ld_losses(z, a, cfg.batch, batch.w, index, cfg.centre_sigma)
         terms.total.backward()
         self.optimizer.step()
         names = ["pd", "mix", "rd", "ent", "loss"] if stage == 2 else ["pd", "mix", "loss"]

@@ -10,6 +10,8 @@ import {
   batchCriterion,
   binaryEntropy,
   ldLosses,
+  centreSigmaFor,
+  centreWeights,
   patchEmbeddings,
   permuteRows,
   regionDiscrimination,
@@ -216,6 +218,46 @@ describe('patchEmbeddings (§2.2)', () => {
 
   test('a map that does not tile into the grid is rejected', () => {
     expect(() => patchEmbeddings(tf.zeros([1, 12, 16, 2]) as Tensor4D)).toThrow(/grid/);
+  });
+});
+
+describe('centre-sensitive averaging (§6.1)', () => {
+  test('weights: a Gaussian on the window centre, summing to 1', () => {
+    const w = centreWeights(56, 56, 14);
+    expect(w.reduce((s, v) => s + v, 0)).toBeCloseTo(1, 5);
+    // pixel (27, 27) is 0.5 px from the centre (27.5, 27.5) on each axis
+    const at = (i: number, j: number) => w[i * 56 + j];
+    expect(at(27, 27)).toBe(at(28, 28));
+    // column 55 is 27.5 px from the centre, column 27 is 0.5 px: near e^-2 at the window's edge
+    expect(at(27, 55) / at(27, 27)).toBeCloseTo(Math.exp(-(27.5 ** 2 - 0.5 ** 2) / (2 * 14 * 14)), 5);
+    expect(centreSigmaFor(448)).toBe(14);
+  });
+
+  test('Gaussian-weighted cell averages, then L2 norm (against a direct sum)', async () => {
+    const [n, h, w, d, g, sigma] = [1, 16, 16, 3, 4, 1.5];
+    const z = randn(n * h * w * d, 61);
+    const p = await values(patchEmbeddings(tf.tensor4d(z, [n, h, w, d]), g, sigma));
+    const weights = centreWeights(4, 4, sigma);
+    const expected: number[] = [];
+    for (let cell = 0; cell < g * g; cell++) {
+      const [gy, gx] = [Math.floor(cell / g), cell % g];
+      const acc = [0, 0, 0];
+      for (let y = 0; y < 4; y++) for (let x = 0; x < 4; x++) for (let k = 0; k < d; k++) acc[k] += weights[y * 4 + x] * z[((gy * 4 + y) * w + gx * 4 + x) * d + k];
+      expected.push(...normalize(acc));
+    }
+    expectClose(p, expected, 1e-5, 1e-12, 'centre-sensitive patch embeddings');
+  });
+
+  test('a tiny σ keeps only the centre pixels; a huge σ is the uniform average', async () => {
+    const z = randn(1 * 8 * 8 * 2, 62);
+    const t = tf.tensor4d(z, [1, 8, 8, 2]);
+    const uniform = await values(patchEmbeddings(t, 2));
+    expectClose(await values(patchEmbeddings(t, 2, 1e4)), uniform, 1e-5, 1e-12, 'huge σ');
+    const sharp = await values(patchEmbeddings(t, 2, 0.05));
+    const centre = [1.5, 1.5]; // cell 0 spans pixels 0..3: its centre pixels are (1,1), (1,2), (2,1), (2,2)
+    const acc = [0, 0];
+    for (const y of [1, 2]) for (const x of [1, 2]) for (let k = 0; k < 2; k++) acc[k] += z[(y * 8 + x) * 2 + k];
+    expectClose(sharp.slice(0, 2), normalize(acc), 1e-4, 1e-12, `cell 0 around ${centre}`);
   });
 });
 
