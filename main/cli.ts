@@ -11,6 +11,7 @@ import { planPretrain, UsageError, type PretrainPlan, type RawOptions } from './
 import { formatDuration, ProgressBar } from './cli/progressBar';
 import { embedCommand } from './cli/embed';
 import { exportOnnxCommand } from './cli/exportOnnxCommand';
+import { propagateCommand } from './cli/propagate';
 import { USAGE } from './cli/usage';
 import { startTrainingJob, type TrainJob } from './jobs/trainJob';
 import { describeMissingTorch, findTorch, type TorchDiscovery } from './torch/findPython';
@@ -33,6 +34,8 @@ const PRETRAIN_OPTIONS = {
   backend: { type: 'string' },
   seed: { type: 'string' },
   resume: { type: 'boolean' },
+  'centre-sensitive': { type: 'boolean' },
+  'centre-sigma': { type: 'string' },
   engine: { type: 'string' },
   python: { type: 'string' },
   device: { type: 'string' },
@@ -171,6 +174,8 @@ async function main(argv: string[]): Promise<number> {
       return embedCommand(rest);
     case 'export-onnx':
       return exportOnnxCommand(rest);
+    case 'propagate':
+      return propagateCommand(rest);
     case 'serve':
       // Browser mode lives in its own bundle (it serves the built renderer).
       process.argv = [process.argv[0], process.argv[1], ...rest];

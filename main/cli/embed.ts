@@ -7,18 +7,17 @@
  *
  * Prints one JSON line on stdout; messages go to stderr. Exit codes: 0 done, 1 failed, 2 bad arguments.
  */
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
-import { dirname, extname, join, resolve } from 'node:path';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, extname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { PNG } from 'pngjs';
 import { encodeNpy } from '../engine/infer/npy';
 import { LdOnnxModel, type OrtExecutionProvider } from '../engine/infer/onnxModel';
 import { DEFAULT_INFER_SIZE, preprocessForNetwork } from '../engine/infer/preprocess';
 import { embeddingToRgba } from '../engine/infer/visualise';
-import { checkpointToOnnxBytes, exportCheckpointToOnnx } from '../engine/onnx/exportOnnx';
 import { readImage } from '../io';
 import { writeFileAtomic } from '../project/atomicWrite';
-import { RunDir } from '../project/runDir';
+import { ModelUsageError, resolveModel } from '../project/modelSource';
 
 export const EMBED_USAGE = `  ld-studio embed --model <run-dir|checkpoint.safetensors|model.onnx> --image <file> --out <file.npy|file.png> [options]
       Per-pixel embedding of one image with a trained model (ONNX Runtime). From a run directory
@@ -47,51 +46,6 @@ function intArg(value: string | undefined, name: string, min: number): number | 
   const n = Number(value);
   if (value.trim() === '' || !Number.isInteger(n) || n < min) throw new EmbedUsageError(`--${name} expects an integer ≥ ${min}, got '${value}'`);
   return n;
-}
-
-const pad8 = (step: number) => String(step).padStart(8, '0');
-
-interface ResolvedModel {
-  /** What to load: an .onnx path, or bytes exported in memory. */
-  source: string | Uint8Array;
-  /** The .onnx file (or the checkpoint when exported in memory). */
-  path: string;
-  checkpoint: string | null;
-  step: number | null;
-  /** The ONNX model was written (or built) by this call. */
-  exported: boolean;
-  /** A cached export in the run directory was reused. */
-  cached: boolean;
-}
-
-function resolveModel(modelArg: string, stepArg: number | undefined): ResolvedModel {
-  const path = resolve(modelArg);
-  if (!existsSync(path)) throw new Error(`model not found: ${path}`);
-  if (statSync(path).isDirectory()) {
-    const run = new RunDir(path);
-    if (!existsSync(run.checkpointDir)) throw new Error(`${path}: not a run directory (no checkpoints/ folder)`);
-    const step = stepArg ?? run.latestCheckpointStep();
-    if (step === undefined) throw new Error(`${path}: the run has no checkpoints yet (${run.checkpointDir} is empty)`);
-    const checkpoint = run.checkpointPath(step);
-    if (!existsSync(checkpoint)) {
-      const steps = readdirSync(run.checkpointDir).filter((f) => /^step-\d+\.safetensors$/.test(f));
-      throw new Error(`checkpoint not found: ${checkpoint} (available: ${steps.join(', ') || 'none'})`);
-    }
-    const onnxPath = join(path, `model-step-${pad8(step)}.onnx`);
-    if (existsSync(onnxPath) && statSync(onnxPath).mtimeMs >= statSync(checkpoint).mtimeMs) {
-      return { source: onnxPath, path: onnxPath, checkpoint, step, exported: false, cached: true };
-    }
-    exportCheckpointToOnnx(checkpoint, onnxPath);
-    return { source: onnxPath, path: onnxPath, checkpoint, step, exported: true, cached: false };
-  }
-  if (stepArg !== undefined) throw new EmbedUsageError('--step needs a run directory as --model');
-  const ext = extname(path).toLowerCase();
-  if (ext === '.onnx') return { source: path, path, checkpoint: null, step: null, exported: false, cached: false };
-  if (ext === '.safetensors') {
-    const { bytes } = checkpointToOnnxBytes(path);
-    return { source: bytes, path, checkpoint: path, step: null, exported: true, cached: false };
-  }
-  throw new Error(`${path}: not a model (expected a run directory, a .safetensors checkpoint or an .onnx file)`);
 }
 
 function providersFor(ep: string): OrtExecutionProvider[] {
@@ -190,7 +144,7 @@ export async function embedCommand(args: string[]): Promise<number> {
   try {
     return await embed(args);
   } catch (err) {
-    if (err instanceof EmbedUsageError) {
+    if (err instanceof EmbedUsageError || err instanceof ModelUsageError) {
       process.stderr.write(`ld-studio embed: ${err.message}\n\nUsage:\n${EMBED_USAGE}`);
       return 2;
     }

@@ -1,5 +1,6 @@
 import { EMBED_USAGE } from './embed';
 import { EXPORT_ONNX_USAGE } from './exportOnnxCommand';
+import { PROPAGATE_USAGE } from './propagate';
 
 export const USAGE = `LD Studio — local discrimination for radiographs, on your own machine
 
@@ -22,6 +23,9 @@ Usage:
       --clusters K         clusters of stage 2 (paper: 16)
       --lr X               learning rate (paper: 0.001, halved every --lr-halve-every steps)
       --lr-halve-every N   (paper: 10000)
+      --centre-sensitive   centre-sensitive averaging for one-shot landmarks (ld-method.md §6.1):
+                           Gaussian-weighted patch embeddings, so similarity peaks at the exact point
+      --centre-sigma S     its σ in px at the training size (default size·14/448, the spec's 14 at 448)
       --checkpoint-every N write a checkpoint every N steps (default 1000; also at the end/cancel)
       --engine auto|tfjs|torch   auto (default): PyTorch when a Python with torch is found, else tfjs
       --backend auto|tensorflow|webgpu|wasm|cpu   tfjs backend (default auto; naming one picks tfjs)
@@ -35,6 +39,7 @@ Usage:
 
 ${EMBED_USAGE}
 ${EXPORT_ONNX_USAGE}
+${PROPAGATE_USAGE}
   ld-studio serve [--port P] [--host 127.0.0.1]
       Browser mode: serve the app on loopback with a random token and print its URL.
 

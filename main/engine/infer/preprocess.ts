@@ -57,12 +57,20 @@ export function chwToHwc(src: Float32Array, c: number, h: number, w: number, out
   return out;
 }
 
-export function preprocessForNetwork(record: ImageRecord, opts: { channels: number; size?: number }): NetworkInput {
+/**
+ * How the image is fitted to the network input: `long-side` keeps the aspect ratio; `square`
+ * stretches it to size×size as training does (main/engine/data/prepare.ts), so features of images
+ * with different aspect ratios live in the same frame (one-shot landmarks use this).
+ */
+export type InputFit = 'long-side' | 'square';
+
+export function preprocessForNetwork(record: ImageRecord, opts: { channels: number; size?: number; fit?: InputFit }): NetworkInput {
   const channels = opts.channels;
   if (channels !== 1 && channels !== 3) throw new Error(`the model expects ${channels} input channels; only 1 and 3 are supported`);
   const W = record.width;
   const H = record.height;
-  const { width: w, height: h } = networkSize(W, H, opts.size ?? DEFAULT_INFER_SIZE);
+  const size = opts.size ?? DEFAULT_INFER_SIZE;
+  const { width: w, height: h } = opts.fit === 'square' ? { width: roundTo16(size), height: roundTo16(size) } : networkSize(W, H, size);
   const hwc = resampleToUnit(record, { width: w, height: h, channels });
   normalise(hwc, channels);
   return {

@@ -1,0 +1,208 @@
+/**
+ * `ld-studio propagate`: one-shot landmarks. The template file's points on the template image are
+ * found on every image of a folder with a trained LD model; writes <out>/landmarks.csv (long format
+ * with confidence), one <image>.mrk.json per image (Slicer) and <out>/landmarks.coco.json.
+ * Features are cached in <out>/.ld-cache, so running again (a moved template point, new images, or
+ * after Ctrl+C) only runs the network on images it has not seen.
+ *
+ * Prints one JSON line on stdout; progress and messages on stderr. Exit codes: 0 done, 1 failed,
+ * 2 bad arguments, 130 cancelled (what was done is written).
+ */
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { ConsensusMode } from '../engine/landmarks/propagate';
+import type { LandmarkScheme, LandmarkTable } from '../engine/landmarks/types';
+import type { InputFit } from '../engine/infer/preprocess';
+import { listImageFiles } from '../io';
+import { runPropagation } from '../jobs/landmarkPropagation';
+import { BUILTIN_SCHEME_IDS, loadBuiltinScheme, loadSchemeFile, readLandmarkFile, writeLandmarkFile, type BuiltinSchemeId } from '../landmarks';
+import { ModelUsageError } from '../project/modelSource';
+import { ProgressBar } from './progressBar';
+
+export const PROPAGATE_USAGE = `  ld-studio propagate --model <run-dir|checkpoint|model.onnx> --template <file> --template-image <image>
+                     --images <dir> --out <dir> [options]
+      One-shot landmarks: find the template's landmarks on every image of <dir>. The template file
+      (.mrk.json, .csv long or wide, .txt ISBI, .json COCO) holds the points of --template-image
+      (when it holds several images, the entry named like --template-image is used).
+      Writes <out>/landmarks.csv (image,landmark,x,y,confidence), <out>/<image>.mrk.json per image
+      and <out>/landmarks.coco.json. Confidence in [0, 1]: review the lowest first.
+      --scheme ID|file.json  landmark names/order (${BUILTIN_SCHEME_IDS.join(', ')}, or a JSON scheme)
+      --consensus affine|none  affine (default): all landmarks vote for an affine map and each is
+                           searched near where it puts it; none: the paper's plain argmax
+      --size N             network input side (default: the training base size, size·512/448)
+      --sigma S            centre-sensitive σ in network px (default: the run's, scaled to --size)
+      --fit square|long-side   square (default, as training) or keep the aspect ratio
+      --step N             with a run directory: the checkpoint of step N (default: the latest)
+      --threads N          CPU threads for ONNX Runtime (default: one per physical core)
+      --ep auto|cpu|cuda   ONNX Runtime execution provider (default cpu)
+      --no-cache           do not read or write the feature cache (<out>/.ld-cache)
+`;
+
+class PropagateUsageError extends Error {}
+
+const OPTIONS = {
+  model: { type: 'string' },
+  template: { type: 'string' },
+  'template-image': { type: 'string' },
+  images: { type: 'string' },
+  out: { type: 'string' },
+  scheme: { type: 'string' },
+  consensus: { type: 'string' },
+  size: { type: 'string' },
+  sigma: { type: 'string' },
+  fit: { type: 'string' },
+  step: { type: 'string' },
+  threads: { type: 'string' },
+  ep: { type: 'string' },
+  'no-cache': { type: 'boolean' },
+} as const;
+
+function numberArg(value: string | undefined, name: string, opts: { integer?: boolean; min: number }): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < opts.min || (opts.integer && !Number.isInteger(n))) {
+    throw new PropagateUsageError(`--${name} expects ${opts.integer ? 'an integer' : 'a number'} ≥ ${opts.min}, got '${value}'`);
+  }
+  return n;
+}
+
+function oneOf<T extends string>(value: string | undefined, name: string, allowed: readonly T[]): T | undefined {
+  if (value === undefined) return undefined;
+  if (!allowed.includes(value as T)) throw new PropagateUsageError(`--${name} must be one of ${allowed.join(', ')}, got '${value}'`);
+  return value as T;
+}
+
+const stem = (name: string) => basename(name).replace(/\.(mrk\.json|dcm|png|jpe?g|tiff?)$/i, '');
+
+/** The template entry for the template image: the only one, or the one with the same name or stem. */
+export function templateEntry(table: LandmarkTable, templateImage: string, file: string) {
+  if (table.images.length === 1) return table.images[0];
+  const wanted = basename(templateImage);
+  const found = table.images.find((i) => basename(i.image) === wanted) ?? table.images.find((i) => stem(i.image) === stem(wanted));
+  if (!found) {
+    const names = table.images.slice(0, 8).map((i) => i.image).join(', ');
+    throw new Error(`${file} has no landmarks for ${wanted} (it holds ${table.images.length} images: ${names}${table.images.length > 8 ? ', …' : ''})`);
+  }
+  return found;
+}
+
+async function loadScheme(arg: string | undefined): Promise<LandmarkScheme | undefined> {
+  if (arg === undefined) return undefined;
+  if ((BUILTIN_SCHEME_IDS as readonly string[]).includes(arg)) return loadBuiltinScheme(arg as BuiltinSchemeId);
+  if (!existsSync(arg)) throw new PropagateUsageError(`--scheme ${arg}: not a built-in scheme (${BUILTIN_SCHEME_IDS.join(', ')}) and no such file`);
+  return loadSchemeFile(arg);
+}
+
+async function propagate(args: string[]): Promise<number> {
+  let values: ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
+  try {
+    values = parseArgs({ args, options: OPTIONS, strict: true, allowPositionals: false }).values;
+  } catch (err) {
+    throw new PropagateUsageError((err as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, ''));
+  }
+  for (const name of ['model', 'template', 'template-image', 'images', 'out'] as const) {
+    if (!values[name]) throw new PropagateUsageError(`--${name} is required`);
+  }
+  const imagesDir = resolve(values.images!);
+  if (!existsSync(imagesDir) || !statSync(imagesDir).isDirectory()) throw new PropagateUsageError(`--images ${values.images}: folder not found`);
+  const templateImage = resolve(values['template-image']!);
+  if (!existsSync(templateImage)) throw new PropagateUsageError(`--template-image ${values['template-image']}: file not found`);
+  const templateFile = resolve(values.template!);
+  if (!existsSync(templateFile)) throw new PropagateUsageError(`--template ${values.template}: file not found`);
+  const out = resolve(values.out!);
+  const scheme = await loadScheme(values.scheme);
+
+  const template = await readLandmarkFile(templateFile, { scheme, image: basename(templateImage) });
+  const entry = templateEntry(template, templateImage, templateFile);
+  const images = (await listImageFiles(imagesDir)).filter((p) => resolve(p) !== templateImage);
+  if (!images.length) throw new Error(`${imagesDir}: no images to propagate to (besides the template image)`);
+  mkdirSync(out, { recursive: true });
+
+  const cancel = { cancelled: false };
+  const onSigint = () => {
+    if (cancel.cancelled) process.exit(130);
+    cancel.cancelled = true;
+    process.stderr.write('\nstopping after this image (Ctrl+C again to quit now)…\n');
+  };
+  process.on('SIGINT', onSigint);
+  const bar = new ProgressBar();
+  try {
+    const result = await runPropagation({
+      model: values.model!,
+      step: numberArg(values.step, 'step', { integer: true, min: 0 }),
+      templateImage,
+      landmarks: template.landmarks,
+      templatePoints: entry.points.map((p) => (p ? { x: p.x, y: p.y } : null)),
+      images: images.map((path) => ({ path, name: basename(path) })),
+      size: numberArg(values.size, 'size', { integer: true, min: 16 }),
+      sigma: numberArg(values.sigma, 'sigma', { min: 0.1 }),
+      fit: oneOf<InputFit>(values.fit, 'fit', ['square', 'long-side']),
+      consensus: oneOf<ConsensusMode>(values.consensus, 'consensus', ['affine', 'none']),
+      threads: numberArg(values.threads, 'threads', { integer: true, min: 0 }),
+      executionProviders: (() => {
+        const ep = oneOf(values.ep, 'ep', ['auto', 'cpu', 'cuda'] as const) ?? 'cpu';
+        return ep === 'auto' ? ['cuda', 'cpu'] : [ep];
+      })(),
+      cacheDir: values['no-cache'] ? null : join(out, '.ld-cache'),
+      cancel,
+      onProgress: (e) => bar.update(e.done, e.total, `${e.cached ? 'cached ' : ''}${e.image}`),
+    });
+    for (const f of result.failures) bar.message(`skipped ${f.image}: ${f.error}`);
+
+    const table = result.table;
+    const csv = join(out, 'landmarks.csv');
+    await writeLandmarkFile(csv, table);
+    const markups: string[] = [];
+    for (const image of table.images) {
+      const file = join(out, `${stem(image.image)}.mrk.json`);
+      await writeLandmarkFile(file, { landmarks: table.landmarks, images: [image] }, { scheme });
+      markups.push(file);
+    }
+    const coco = join(out, 'landmarks.coco.json');
+    await writeLandmarkFile(coco, table, { scheme });
+
+    const confidences = table.images.flatMap((i) => i.points.flatMap((p) => (p ? [p.confidence ?? 0] : []))).sort((a, b) => a - b);
+    const lowest = table.images
+      .flatMap((i) => i.points.map((p, k) => ({ image: i.image, landmark: table.landmarks[k], confidence: p?.confidence ?? 0 })))
+      .sort((a, b) => a.confidence - b.confidence)
+      .slice(0, 5);
+    const report = {
+      out,
+      csv,
+      coco,
+      markups: markups.length,
+      images: table.images.length,
+      landmarks: table.landmarks.length,
+      template: { image: templateImage, file: templateFile, placed: entry.points.filter(Boolean).length },
+      failures: result.failures,
+      cancelled: result.cancelled,
+      settings: result.settings,
+      confidence: confidences.length ? { min: confidences[0], median: confidences[Math.floor(confidences.length / 2)], max: confidences[confidences.length - 1] } : null,
+      reviewFirst: lowest,
+      timing: result.timing,
+    };
+    process.stdout.write(JSON.stringify(report) + '\n');
+    if (result.cancelled) {
+      process.stderr.write(`cancelled: wrote the ${table.images.length} images done; run the same command again to continue (cached features are reused)\n`);
+      return 130;
+    }
+    return result.failures.length && !table.images.length ? 1 : 0;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+/** `ld-studio propagate …`; returns the exit code. */
+export async function propagateCommand(args: string[]): Promise<number> {
+  try {
+    return await propagate(args);
+  } catch (err) {
+    if (err instanceof PropagateUsageError || err instanceof ModelUsageError) {
+      process.stderr.write(`ld-studio propagate: ${err.message}\n\nUsage:\n${PROPAGATE_USAGE}`);
+      return 2;
+    }
+    process.stderr.write(`ld-studio propagate: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+}

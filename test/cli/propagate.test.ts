@@ -1,0 +1,162 @@
+/**
+ * `ld-studio propagate` end to end on synthetic images with a known answer: the target images are
+ * the template image shifted by known offsets, so every landmark's true position is known. A model
+ * with random weights is enough for this (random convolutional features still match a shifted copy
+ * of the same texture); real-data accuracy is the benchmark's job (`npm run bench -- landmarks`).
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PNG } from 'pngjs';
+import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
+import { propagateCommand } from '../../main/cli/propagate';
+import { activateBackend } from '../../main/engine/backends';
+import { initModel } from '../../main/engine/model/params';
+import { Rng } from '../../main/engine/rng';
+import { readLandmarkFile, writeLandmarkFile } from '../../main/landmarks';
+import { RunDir } from '../../main/project/runDir';
+
+const root = mkdtempSync(join(tmpdir(), 'ld-propagate-'));
+const runDir = join(root, 'run');
+const images = join(root, 'images');
+const W = 240;
+const H = 176;
+const SHIFTS: Record<string, [number, number]> = { 'shift-a.png': [12, -8], 'shift b.png': [-6, 10] };
+const POINTS = [
+  { x: 60, y: 50 },
+  { x: 170, y: 60 },
+  { x: 120, y: 100 },
+  { x: 80, y: 130 },
+  { x: 190, y: 140 },
+];
+
+/** Random overlapping rectangles of random grey levels: sharp edges and corners everywhere. */
+function texture(seed: number): Float32Array {
+  const rng = new Rng(seed);
+  const v = new Float32Array(W * H);
+  for (let k = 0; k < 120; k++) {
+    const x0 = Math.floor(rng.next() * W), y0 = Math.floor(rng.next() * H);
+    const w = 4 + Math.floor(rng.next() * 30), h = 4 + Math.floor(rng.next() * 30), a = rng.next() * 2 - 1;
+    for (let y = y0; y < Math.min(H, y0 + h); y++) for (let x = x0; x < Math.min(W, x0 + w); x++) v[y * W + x] = a;
+  }
+  return v;
+}
+
+function writePng(path: string, v: Float32Array, dx = 0, dy = 0) {
+  const png = new PNG({ width: W, height: H, colorType: 0 });
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) {
+      const sx = Math.min(W - 1, Math.max(0, x - dx)), sy = Math.min(H - 1, Math.max(0, y - dy));
+      const g = Math.max(0, Math.min(255, Math.round(128 + 100 * v[sy * W + sx])));
+      png.data.set([g, g, g, 255], (y * W + x) * 4);
+    }
+  }
+  writeFileSync(path, PNG.sync.write(png, { colorType: 0 }));
+}
+
+async function cli(args: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
+  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
+  try {
+    const code = await propagateCommand(args);
+    const lines = stdout.trim().split('\n').filter(Boolean);
+    return { code, stdout, stderr, json: lines.length ? (JSON.parse(lines[lines.length - 1]) as Record<string, any>) : undefined };
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+}
+
+const template = join(images, 'template.png');
+const templateCsv = join(root, 'template.csv');
+const base = (out: string) => ['--model', runDir, '--template', templateCsv, '--template-image', template, '--images', images, '--out', out, '--size', '128', '--sigma', '3', '--threads', '1'];
+
+beforeAll(async () => {
+  await activateBackend('cpu');
+  const run = new RunDir(runDir);
+  run.create();
+  const store = initModel({ inChannels: 1, embedDim: 32, clusters: 0 }, new Rng(7));
+  run.writeCheckpoint({ step: 1, stage: 1, rng: [1, 2, 3, 4], adamStep: 1, tensors: await store.toArrays() }, 'interval');
+  store.dispose();
+  mkdirSync(images);
+  const v = texture(3);
+  writePng(template, v);
+  for (const [name, [dx, dy]] of Object.entries(SHIFTS)) writePng(join(images, name), v, dx, dy);
+  await writeLandmarkFile(templateCsv, { landmarks: ['Sella', 'Nasion', 'A point', 'B, point', 'Menton'], images: [{ image: 'template.png', width: W, height: H, points: POINTS }] });
+});
+
+afterAll(() => vi.restoreAllMocks());
+
+describe('propagate', () => {
+  const out = join(root, 'out');
+  let first: Record<string, any>;
+
+  test('finds every landmark on shifted copies (affine consensus); writes landmarks.csv, one .mrk.json per image and COCO', async () => {
+    const r = await cli(base(out));
+    expect(r.code, r.stderr).toBe(0);
+    first = r.json!;
+    expect(first.images).toBe(2); // the template image itself is not a target
+    expect(first.failures).toEqual([]);
+    const table = await readLandmarkFile(join(out, 'landmarks.csv'));
+    expect(table.landmarks).toEqual(['Sella', 'Nasion', 'A point', 'B, point', 'Menton']);
+    expect(table.images.map((i) => i.image).sort()).toEqual(Object.keys(SHIFTS).sort());
+    for (const img of table.images) {
+      const [dx, dy] = SHIFTS[img.image];
+      img.points.forEach((p, i) => {
+        expect(Math.hypot(p!.x - (POINTS[i].x + dx), p!.y - (POINTS[i].y + dy)), `${img.image} ${table.landmarks[i]}`).toBeLessThan(3);
+        expect(p!.confidence).toBeGreaterThanOrEqual(0);
+        expect(p!.confidence).toBeLessThanOrEqual(1);
+      });
+      const markups = await readLandmarkFile(join(out, `${img.image.replace(/\.png$/, '')}.mrk.json`));
+      markups.images[0].points.forEach((p, i) => expect(p!.x).toBeCloseTo(img.points[i]!.x, 3));
+    }
+    const coco = JSON.parse(readFileSync(join(out, 'landmarks.coco.json'), 'utf8'));
+    expect(coco.images).toHaveLength(2);
+    expect(coco.categories[0].keypoints).toHaveLength(5);
+    expect(first.timing.cachedImages).toBe(0);
+  });
+
+  test('a second run reuses the cached features and gives the same answer', async () => {
+    const before = await readLandmarkFile(join(out, 'landmarks.csv'));
+    const r = await cli(base(out));
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json!.timing.cachedImages).toBe(2);
+    expect(r.json!.timing.networkMs).toBe(0);
+    // the cache holds the embedding in half precision: positions agree to a small fraction of a pixel
+    const after = await readLandmarkFile(join(out, 'landmarks.csv'));
+    after.images.forEach((img, k) => img.points.forEach((p, i) => {
+      expect(Math.abs(p!.x - before.images[k].points[i]!.x)).toBeLessThan(0.05);
+      expect(Math.abs(p!.y - before.images[k].points[i]!.y)).toBeLessThan(0.05);
+    }));
+  });
+
+  test('an unreadable image is reported and skipped; the others are done', async () => {
+    const dir = join(root, 'with-bad');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'broken.png'), Buffer.from('not a png at all'));
+    for (const name of Object.keys(SHIFTS)) writeFileSync(join(dir, name), readFileSync(join(images, name)));
+    const r = await cli([...base(join(root, 'out-bad')).map((a) => (a === images ? dir : a))]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.json!.images).toBe(2);
+    expect(r.json!.failures).toHaveLength(1);
+    expect(r.json!.failures[0].image).toMatch(/broken\.png$/);
+    expect(r.stderr).toMatch(/skipped .*broken\.png/);
+  });
+
+  test('bad arguments: exit 2 with the reason; a template without the template image: exit 1 naming the file', async () => {
+    const missing = await cli(base(join(root, 'x')).filter((a, i, all) => a !== '--template' && all[i - 1] !== '--template'));
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/--template is required/);
+    const consensus = await cli([...base(join(root, 'x')), '--consensus', 'rigid']);
+    expect(consensus.code).toBe(2);
+    expect(consensus.stderr).toMatch(/--consensus must be one of affine, none/);
+    const other = join(root, 'other.csv');
+    await writeLandmarkFile(other, { landmarks: ['a'], images: [{ image: 'x.png', points: [{ x: 1, y: 1 }] }, { image: 'y.png', points: [{ x: 2, y: 2 }] }] });
+    const wrong = await cli(base(join(root, 'x')).map((a) => (a === templateCsv ? other : a)));
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/other\.csv has no landmarks for template\.png/);
+    expect(existsSync(join(root, 'x', 'landmarks.csv'))).toBe(false);
+  });
+});
