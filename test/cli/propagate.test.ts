@@ -54,6 +54,12 @@ function writePng(path: string, v: Float32Array, dx = 0, dy = 0) {
   writeFileSync(path, PNG.sync.write(png, { colorType: 0 }));
 }
 
+interface PropagateReport {
+  images: number;
+  failures: Array<{ image: string; error: string }>;
+  timing: { cachedImages: number; networkMs: number };
+}
+
 async function cli(args: string[]) {
   let stdout = '';
   let stderr = '';
@@ -62,7 +68,7 @@ async function cli(args: string[]) {
   try {
     const code = await propagateCommand(args);
     const lines = stdout.trim().split('\n').filter(Boolean);
-    return { code, stdout, stderr, json: lines.length ? (JSON.parse(lines[lines.length - 1]) as Record<string, any>) : undefined };
+    return { code, stdout, stderr, json: lines.length ? (JSON.parse(lines[lines.length - 1]) as PropagateReport) : undefined };
   } finally {
     out.mockRestore();
     err.mockRestore();
@@ -91,7 +97,7 @@ afterAll(() => vi.restoreAllMocks());
 
 describe('propagate', () => {
   const out = join(root, 'out');
-  let first: Record<string, any>;
+  let first: PropagateReport;
 
   test('finds every landmark on shifted copies (affine consensus); writes landmarks.csv, one .mrk.json per image and COCO', async () => {
     const r = await cli(base(out));
