@@ -10,6 +10,7 @@ import { filterGradFor } from './engine/trainer/config';
 import { planPretrain, UsageError, type PretrainPlan, type RawOptions } from './cli/pretrainArgs';
 import { formatDuration, ProgressBar } from './cli/progressBar';
 import { embedCommand } from './cli/embed';
+import { evalLandmarksCommand } from './cli/evalLandmarks';
 import { exportOnnxCommand } from './cli/exportOnnxCommand';
 import { propagateCommand } from './cli/propagate';
 import { USAGE } from './cli/usage';
@@ -176,6 +177,8 @@ async function main(argv: string[]): Promise<number> {
       return exportOnnxCommand(rest);
     case 'propagate':
       return propagateCommand(rest);
+    case 'eval-landmarks':
+      return evalLandmarksCommand(rest);
     case 'serve':
       // Browser mode lives in its own bundle (it serves the built renderer).
       process.argv = [process.argv[0], process.argv[1], ...rest];

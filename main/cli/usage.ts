@@ -1,4 +1,5 @@
 import { EMBED_USAGE } from './embed';
+import { EVAL_LANDMARKS_USAGE } from './evalLandmarks';
 import { EXPORT_ONNX_USAGE } from './exportOnnxCommand';
 import { PROPAGATE_USAGE } from './propagate';
 
@@ -40,6 +41,7 @@ Usage:
 ${EMBED_USAGE}
 ${EXPORT_ONNX_USAGE}
 ${PROPAGATE_USAGE}
+${EVAL_LANDMARKS_USAGE}
   ld-studio serve [--port P] [--host 127.0.0.1]
       Browser mode: serve the app on loopback with a random token and print its URL.
 

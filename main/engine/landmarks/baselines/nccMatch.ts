@@ -1,0 +1,214 @@
+/**
+ * One-shot landmarks by multi-scale patch matching (normalised cross-correlation), a baseline for
+ * the learned embeddings. For each template landmark:
+ *
+ * 1. Search: both images resized so their long side is `searchLongSide`; the template additionally
+ *    by each relative scale s (target anatomy s times the template's); the patch around the landmark
+ *    (side `patchFraction`·searchLongSide) is matched against every window of the target. The best
+ *    (scale, window) wins.
+ * 2. Refine: at `refineLongSide`, a smaller patch (side `refinePatchFraction`·refineLongSide) of the
+ *    template at the chosen scale is matched within `refineRadius` search pixels of the found point,
+ *    and the peak located to a fraction of a pixel by a quadratic fit.
+ *
+ * Confidence combines the refined NCC peak with how distinct the search's peak was (see
+ * `distinctiveness`). Each landmark is matched independently: no shape constraint, so a finger joint
+ * can be confused with its neighbour.
+ */
+import type { PlacedPoint, Point } from '../types';
+import { mapPoint, resizeGrey, sizeWithLongSide, type GreyImage, type Size } from './greyImage';
+import { cutPatch, NccSearch, refinePeak, WindowSums, type NccPeak, type Patch } from './ncc';
+import { scaledTemplate } from './scaledTemplate';
+
+export interface NccOptions {
+  /** Long side in px both images are resized to for the whole-image search (default 256). */
+  searchLongSide?: number;
+  /** Search patch side as a fraction of `searchLongSide` (default 1/8: 32 px at 256). */
+  patchFraction?: number;
+  /** Relative scales target/template tried by the search (default 0.8, 0.9, 1, 1.1, 1.25). */
+  scales?: number[];
+  /** Long side for the refinement (default 1024; never more than the target's own). */
+  refineLongSide?: number;
+  /** Refinement patch side as a fraction of the refinement long side (default 1/16: 64 px at 1024). */
+  refinePatchFraction?: number;
+  /** Half-width of the refinement window, in search pixels (default 3). */
+  refineRadius?: number;
+  /** Windows with a standard deviation below this (intensities in [0, 1]) never match (default 0.01). */
+  minStd?: number;
+}
+
+export const DEFAULT_NCC_OPTIONS: Required<NccOptions> = {
+  searchLongSide: 256,
+  patchFraction: 1 / 8,
+  scales: [0.8, 0.9, 1, 1.1, 1.25],
+  refineLongSide: 1024,
+  refinePatchFraction: 1 / 16,
+  refineRadius: 3,
+  minStd: 0.01,
+};
+
+export interface NccMatch extends PlacedPoint {
+  /**
+   * In [0, 1]: the refined NCC peak (clamped at 0) times the search's distinctiveness (how much better
+   * the best window is than the best one elsewhere); 0 when the patch could not be matched at all.
+   */
+  confidence: number;
+  /** The relative scale the search chose. */
+  scale: number;
+  /** NCC of the best search window, in [−1, 1]. */
+  searchScore: number;
+  /** NCC of the best search window elsewhere (half a search patch or more away, any scale); null if none. */
+  runnerUpScore: number | null;
+  /** NCC peak of the refinement, in [−1, 1]; null when it could not run (the search point is kept). */
+  refineScore: number | null;
+}
+
+/** One scale's search result for one landmark, in search-resolution target pixels. */
+interface Candidate {
+  scale: number;
+  score: number;
+  point: Point;
+  runnerUp: { score: number; point: Point } | null;
+}
+
+/** The best candidate over the scales, and the best score of a different place (≥ `distinct` px away). */
+function bestCandidate(candidates: readonly Candidate[], distinct: number): { scale: number; score: number; point: Point; runnerUpScore: number | null } | null {
+  if (candidates.length === 0) return null;
+  const best = candidates.reduce((a, b) => (b.score > a.score ? b : a));
+  const far = (p: Point) => Math.hypot(p.x - best.point.x, p.y - best.point.y) >= distinct;
+  let runnerUpScore: number | null = null;
+  for (const c of candidates) {
+    // a scale's own peak is a rival if it lies elsewhere; otherwise its runner-up may be
+    const rival = far(c.point) ? c.score : c.runnerUp && far(c.runnerUp.point) ? c.runnerUp.score : null;
+    if (rival !== null && (runnerUpScore === null || rival > runnerUpScore)) runnerUpScore = rival;
+  }
+  return { scale: best.scale, score: best.score, point: best.point, runnerUpScore };
+}
+
+interface ScaledTemplate {
+  scale: number;
+  /** Search patches by landmark; null where the template has no point or the patch is flat. */
+  patches: Array<Patch | null>;
+}
+
+function checkOptions(o: Required<NccOptions>): void {
+  const positive = (v: number, name: string) => {
+    if (!(Number.isFinite(v) && v > 0)) throw new Error(`NCC option ${name} must be a positive number, got ${v}`);
+  };
+  positive(o.searchLongSide, 'searchLongSide');
+  positive(o.refineLongSide, 'refineLongSide');
+  positive(o.patchFraction, 'patchFraction');
+  positive(o.refinePatchFraction, 'refinePatchFraction');
+  if (!(o.refineRadius >= 0)) throw new Error(`NCC option refineRadius must be ≥ 0, got ${o.refineRadius}`);
+  if (!(o.minStd >= 0)) throw new Error(`NCC option minStd must be ≥ 0, got ${o.minStd}`);
+  if (o.scales.length === 0) throw new Error('NCC option scales is empty');
+  for (const s of o.scales) positive(s, 'scales');
+}
+
+/** A template prepared once (search patches at every scale), matched against any number of targets. */
+export class NccMatcher {
+  readonly options: Required<NccOptions>;
+  private readonly searchPatchSize: number;
+  private readonly scaled: ScaledTemplate[];
+  /** Template resized for refinement, by long side (lazily, as targets need them). */
+  private readonly refineTemplates = new Map<number, GreyImage>();
+
+  constructor(
+    readonly template: GreyImage,
+    readonly points: ReadonlyArray<Point | null>,
+    options: NccOptions = {},
+  ) {
+    this.options = { ...DEFAULT_NCC_OPTIONS, ...options };
+    checkOptions(this.options);
+    const { searchLongSide, patchFraction, scales } = this.options;
+    this.searchPatchSize = Math.max(3, Math.round(searchLongSide * patchFraction));
+    this.scaled = scales.map((scale) => {
+      const size = sizeWithLongSide(template, searchLongSide * scale);
+      const image = resizeGrey(template, size.width, size.height);
+      const patches = points.map((p) => {
+        const patch = p ? cutPatch(image, mapPoint(p, template, size), this.searchPatchSize) : null;
+        return patch && patch.norm > 0 ? patch : null;
+      });
+      return { scale, patches };
+    });
+  }
+
+  /** One match per template point (null where the template has none). */
+  match(target: GreyImage): Array<NccMatch | null> {
+    const { searchLongSide, refineLongSide, refinePatchFraction, refineRadius, minStd } = this.options;
+    const searchSize = sizeWithLongSide(target, searchLongSide);
+    const fallback = scaledTemplate(this.points, this.template, target);
+    if (this.searchPatchSize > Math.min(searchSize.width, searchSize.height)) return fallback.map((p) => p && unmatched(p));
+
+    const search = new NccSearch(resizeGrey(target, searchSize.width, searchSize.height), this.searchPatchSize, minStd);
+    const candidates = this.points.map((): Candidate[] => []);
+    for (const { scale, patches } of this.scaled) {
+      const indices = patches.flatMap((p, i) => (p ? [i] : []));
+      const peaks = search.search(indices.map((i) => patches[i]!));
+      indices.forEach((landmark, k) => {
+        const peak = peaks[k];
+        if (!peak) return;
+        const { offset } = patches[landmark]!;
+        const at = (p: NccPeak) => ({ x: p.x + offset.x, y: p.y + offset.y });
+        candidates[landmark].push({ scale, score: peak.score, point: at(peak), runnerUp: peak.runnerUp && { score: peak.runnerUp.score, point: at(peak.runnerUp) } });
+      });
+    }
+    const found = candidates.map((c) => bestCandidate(c, this.searchPatchSize / 2));
+
+    const fineLongSide = Math.min(refineLongSide, Math.max(target.width, target.height));
+    const fineSize = sizeWithLongSide(target, fineLongSide);
+    const fineTarget = new WindowSums(resizeGrey(target, fineSize.width, fineSize.height));
+    const finePatchSize = Math.max(3, Math.round(fineLongSide * refinePatchFraction));
+    const fineRadius = Math.ceil((refineRadius * fineLongSide) / searchLongSide);
+
+    return this.points.map((templatePoint, landmark) => {
+      if (!templatePoint) return null;
+      if (!found[landmark]) return unmatched(fallback[landmark]!);
+      const { scale, score, point, runnerUpScore } = found[landmark]!;
+      const coarse = mapPoint(point, searchSize, fineSize);
+      const distinct = distinctiveness(score, runnerUpScore);
+      const result: NccMatch = { ...mapPoint(point, searchSize, target), confidence: clamp01(score) * distinct, scale, searchScore: score, runnerUpScore, refineScore: null };
+      const fineTemplate = this.refineTemplate(fineLongSide * scale);
+      const patch = cutPatch(fineTemplate, mapPoint(templatePoint, this.template, fineTemplate), finePatchSize);
+      if (!patch || !(patch.norm > 0)) return result;
+      const peak = refinePeak(fineTarget, patch, { x: coarse.x - patch.offset.x, y: coarse.y - patch.offset.y }, fineRadius, minStd);
+      if (!peak) return result;
+      const refined = mapPoint({ x: peak.x + patch.offset.x, y: peak.y + patch.offset.y }, fineSize, target);
+      return { ...result, ...refined, confidence: clamp01(peak.score) * distinct, refineScore: peak.score };
+    });
+  }
+
+  private refineTemplate(longSide: number): GreyImage {
+    const key = Math.round(longSide);
+    let image = this.refineTemplates.get(key);
+    if (!image) {
+      const size: Size = sizeWithLongSide(this.template, key);
+      image = resizeGrey(this.template, size.width, size.height);
+      if (this.refineTemplates.size >= 4 * this.options.scales.length) this.refineTemplates.clear(); // targets of many sizes
+      this.refineTemplates.set(key, image);
+    }
+    return image;
+  }
+}
+
+const clamp01 = (v: number) => Math.min(1, Math.max(0, v));
+
+/**
+ * How far the best search window stands out from the best one elsewhere: the share of the gap between
+ * the runner-up and a perfect match (NCC 1) that the best closes, in [0, 1]. Repeated structures (the
+ * joints of neighbouring fingers) give a runner-up almost as good, hence a low value; on the hand set
+ * this, not the NCC peak itself, is what ranks the errors.
+ */
+function distinctiveness(score: number, runnerUp: number | null): number {
+  if (runnerUp === null) return 1;
+  return runnerUp >= 1 ? 0 : clamp01((score - runnerUp) / (1 - runnerUp));
+}
+
+/** The scaled-template position, with no confidence, for a landmark the search could not match. */
+function unmatched(p: Point): NccMatch {
+  return { x: p.x, y: p.y, confidence: 0, scale: 1, searchScore: 0, runnerUpScore: null, refineScore: null };
+}
+
+/** Convenience for a single target; use NccMatcher to reuse the template for several. */
+export function matchLandmarksNcc(template: GreyImage, templatePoints: ReadonlyArray<Point | null>, target: GreyImage, options?: NccOptions): Array<NccMatch | null> {
+  return new NccMatcher(template, templatePoints, options).match(target);
+}
