@@ -53,50 +53,81 @@ function mulberry32(seed: number) {
   };
 }
 
+export interface Candidate {
+  p: Point;
+  /** Vote weight (e.g. the match's similarity). */
+  w: number;
+}
+
 export interface RansacResult {
   affine: Affine;
+  /** For each correspondence: the index of its inlier candidate, or −1. */
+  chosen: number[];
   inliers: boolean[];
   /** RMS residual of the inliers under the final fit. */
   rms: number;
 }
 
+export const IDENTITY: Affine = [1, 0, 0, 0, 1, 0];
+
 /**
- * RANSAC over minimal 3-point samples; a correspondence is an inlier when the fit maps it within
- * `threshold`; the model with the largest inlier weight wins and is refitted on its inliers.
+ * RANSAC over minimal 3-point samples where each source point has several candidate matches (e.g. a
+ * landmark's top similarity peaks: the right one is often the second). A source point is an inlier
+ * when one of its candidates lies within `threshold` of where the fit maps it (its best-weighted such
+ * candidate votes). `hypotheses` are also scored (e.g. the identity: "the anatomy sits where it sits in
+ * the template"). The winner is refitted on its inliers.
  */
-export function ransacAffine(src: Point[], dst: Point[], weights: number[], threshold: number, iterations = 500, seed = 1): RansacResult | null {
+export function ransacAffine(src: Point[], candidates: Candidate[][], threshold: number, opts: { iterations?: number; seed?: number; hypotheses?: Affine[] } = {}): RansacResult | null {
   const n = src.length;
   if (n < 3) return null;
-  const rand = mulberry32(seed);
-  let best: { inliers: boolean[]; weight: number } | null = null;
+  const rand = mulberry32(opts.seed ?? 1);
   const evaluate = (a: Affine) => {
-    const inliers = src.map((p, i) => {
+    let weight = 0;
+    const chosen = src.map((p, i) => {
       const q = applyAffine(a, p);
-      return Math.hypot(q.x - dst[i].x, q.y - dst[i].y) <= threshold;
+      let best = -1;
+      candidates[i].forEach((c, k) => {
+        if (Math.hypot(q.x - c.p.x, q.y - c.p.y) <= threshold && (best < 0 || c.w > candidates[i][best].w)) best = k;
+      });
+      if (best >= 0) weight += candidates[i][best].w;
+      return best;
     });
-    const weight = inliers.reduce((s, ok, i) => s + (ok ? weights[i] : 0), 0);
-    return { inliers, weight };
+    return { chosen, weight };
   };
-  for (let it = 0; it < iterations; it++) {
+  let best: { chosen: number[]; weight: number } | null = null;
+  const consider = (a: Affine | null) => {
+    if (!a) return;
+    const e = evaluate(a);
+    if (!best || e.weight > best.weight) best = e;
+  };
+  for (const h of opts.hypotheses ?? []) consider(h);
+  const pick = (i: number) => {
+    const list = candidates[i];
+    // the top candidate half of the time, otherwise any
+    return list[rand() < 0.5 ? 0 : Math.floor(rand() * list.length)];
+  };
+  for (let it = 0; it < (opts.iterations ?? 500); it++) {
     const i = Math.floor(rand() * n);
     const j = Math.floor(rand() * n);
     const k = Math.floor(rand() * n);
-    if (i === j || j === k || i === k) continue;
-    const a = fitAffine([src[i], src[j], src[k]], [dst[i], dst[j], dst[k]]);
-    if (!a) continue;
-    const e = evaluate(a);
-    if (!best || e.weight > best.weight) best = e;
+    if (i === j || j === k || i === k || !candidates[i].length || !candidates[j].length || !candidates[k].length) continue;
+    const [ci, cj, ck] = [pick(i), pick(j), pick(k)];
+    consider(fitAffine([src[i], src[j], src[k]], [ci.p, cj.p, ck.p]));
   }
   if (!best) return null;
-  const keep = best.inliers.map((ok, i) => (ok ? i : -1)).filter((i) => i >= 0);
-  const affine = fitAffine(keep.map((i) => src[i]), keep.map((i) => dst[i]), keep.map((i) => weights[i]));
+  const refit = (chosen: number[]) => {
+    const keep = chosen.map((c, i) => (c >= 0 ? i : -1)).filter((i) => i >= 0);
+    return keep.length >= 3 ? fitAffine(keep.map((i) => src[i]), keep.map((i) => candidates[i][chosen[i]].p), keep.map((i) => candidates[i][chosen[i]].w)) : null;
+  };
+  const winner: { chosen: number[]; weight: number } = best;
+  const affine = refit(winner.chosen);
   if (!affine) return null;
   const final = evaluate(affine);
-  const residuals = src.map((p, i) => {
-    const q = applyAffine(affine, p);
-    return Math.hypot(q.x - dst[i].x, q.y - dst[i].y);
+  const chosen = final.chosen.some((c) => c >= 0) ? final.chosen : winner.chosen;
+  const sq = chosen.flatMap((c, i) => {
+    if (c < 0) return [];
+    const q = applyAffine(affine, src[i]);
+    return [(q.x - candidates[i][c].p.x) ** 2 + (q.y - candidates[i][c].p.y) ** 2];
   });
-  const used = final.inliers.some(Boolean) ? final.inliers : best.inliers;
-  const sq = residuals.filter((_, i) => used[i]).map((r) => r * r);
-  return { affine, inliers: used, rms: Math.sqrt(sq.reduce((s, v) => s + v, 0) / Math.max(1, sq.length)) };
+  return { affine, chosen, inliers: chosen.map((c) => c >= 0), rms: Math.sqrt(sq.reduce((s, v) => s + v, 0) / Math.max(1, sq.length)) };
 }

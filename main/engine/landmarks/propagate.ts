@@ -12,12 +12,13 @@
  *   exp(−½(d/σ)²) with d the distance in network pixels and σ the centre-sensitive σ.
  *
  * With `consensus: 'affine'` (the default; 'none' is the paper's plain argmax) the template→target
- * correspondences of all landmarks vote for an affine map (RANSAC); each landmark is then searched
+ * correspondences of all landmarks (each landmark's three best peaks, and the identity "same place in
+ * the normalised frame") vote for an affine map (RANSAC); each landmark is then searched
  * only within a radius of where that map sends it, which removes matches on look-alike structures far
  * from where the anatomy puts the point.
  */
 import { toNetwork, toOriginal } from '../infer/preprocess';
-import { applyAffine, ransacAffine, type Affine } from './affine';
+import { applyAffine, IDENTITY, ransacAffine, type Affine } from './affine';
 import { centreEmbeddingAt, type ImageFeatures } from './features';
 import { coarseToFull, refinePeak, similarityMap, topPeaks, type Peak } from './search';
 import type { PlacedPoint, Point } from './types';
@@ -121,13 +122,11 @@ export function propagateToImage(
   if ((opts.consensus ?? 'affine') === 'affine') {
     const used = queries.map((q, i) => (q && searches[i]!.peaks.length ? i : -1)).filter((i) => i >= 0);
     const src = used.map((i) => unit(queries[i]!.net, template));
-    const dst = used.map((i) => {
-      const p = searches[i]!.peaks[0];
-      return unit({ x: coarseToFull(p.x, target.coarse.factor), y: coarseToFull(p.y, target.coarse.factor) }, target);
-    });
-    const weights = used.map((i) => Math.max(1e-3, searches[i]!.peaks[0].score));
+    const candidates = used.map((i) =>
+      searches[i]!.peaks.map((p) => ({ p: unit({ x: coarseToFull(p.x, target.coarse.factor), y: coarseToFull(p.y, target.coarse.factor) }, target), w: Math.max(1e-3, p.score) })),
+    );
     const minRadius = opts.consensusRadius ?? 0.06;
-    const fit = used.length >= 4 ? ransacAffine(src, dst, weights, minRadius) : null;
+    const fit = used.length >= 4 ? ransacAffine(src, candidates, minRadius, { hypotheses: [IDENTITY] }) : null;
     if (fit && fit.inliers.filter(Boolean).length >= Math.max(3, Math.ceil(used.length / 3))) {
       affine = fit.affine;
       searchRadius = Math.max(minRadius, 2.5 * fit.rms) * Math.max(target.full.width, target.full.height);

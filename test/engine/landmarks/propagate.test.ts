@@ -106,8 +106,23 @@ describe('affine consensus', () => {
     const dst = src.map((p) => applyAffine([...a], p));
     expect(fitAffine(src, dst)!.map((v) => +v.toFixed(6))).toEqual([...a]);
     const noisy = dst.map((p, i) => (i % 4 === 0 ? { x: rng.next(), y: rng.next() } : p));
-    const fit = ransacAffine(src, noisy, src.map(() => 1), 0.01)!;
+    const fit = ransacAffine(src, noisy.map((p) => [{ p, w: 1 }]), 0.01)!;
     expect(fit.inliers.filter(Boolean).length).toBe(15);
+    fit.affine.forEach((v, i) => expect(v).toBeCloseTo(a[i], 6));
+  });
+
+  test('with several candidates per point, the consistent one is chosen even when it is not the first', () => {
+    const a = [1.1, 0, 0.02, 0, 0.9, 0.05] as const;
+    const rng = new Rng(6);
+    const src = Array.from({ length: 12 }, () => ({ x: rng.next(), y: rng.next() }));
+    // every point's best-scored candidate is wrong for half of them; the right one comes second
+    const candidates = src.map((p, i) => {
+      const right = { p: applyAffine([...a], p), w: 0.8 };
+      const wrong = { p: { x: rng.next(), y: rng.next() }, w: 0.9 };
+      return i % 2 ? [wrong, right] : [right, wrong];
+    });
+    const fit = ransacAffine(src, candidates, 0.005)!;
+    expect(fit.chosen).toEqual(src.map((_, i) => (i % 2 ? 1 : 0)));
     fit.affine.forEach((v, i) => expect(v).toBeCloseTo(a[i], 6));
   });
 });
