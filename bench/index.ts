@@ -15,6 +15,7 @@ import { probeBackends, versions, type BackendName } from '../main/engine/backen
 import { cudaUnavailableReason } from '../main/engine/infer/onnxModel';
 import { engineEnv, findTorch } from '../main/torch/findPython';
 import { runInferBenchCase, type InferBenchCase } from './inference';
+import { landmarkBench } from './landmarks';
 import { memoryBench } from './memory';
 import { runTrainBenchCase, type TrainBenchCase } from './trainStep';
 
@@ -70,6 +71,7 @@ async function main(): Promise<void> {
     options: {
       child: { type: 'string' }, case: { type: 'string' }, backends: { type: 'string' }, steps: { type: 'string' },
       json: { type: 'string' }, 'no-torch': { type: 'boolean' }, device: { type: 'string' },
+      'hand-model': { type: 'string' }, 'spine-model': { type: 'string' }, 'spine-targets': { type: 'string' }, 'speed-images': { type: 'string' },
     },
   });
   if (values.child) {
@@ -79,7 +81,33 @@ async function main(): Promise<void> {
     process.exit(0);
   }
   const suite = positionals[0] ?? 'all';
-  if (!['train', 'infer', 'all', 'memory'].includes(suite)) throw new Error(`unknown benchmark '${suite}' (train, infer, all, memory)`);
+  if (!['train', 'infer', 'all', 'memory', 'landmarks'].includes(suite)) throw new Error(`unknown benchmark '${suite}' (train, infer, all, memory, landmarks)`);
+  if (suite === 'landmarks') {
+    const r = await landmarkBench({
+      handModel: values['hand-model'], spineModel: values['spine-model'],
+      spineTargets: values['spine-targets'] ? Number(values['spine-targets']) : undefined,
+      speedImages: Number(values['speed-images'] ?? 150),
+      cacheDir: resolve('out/bench/landmark-features'),
+    });
+    const pct = (v: number | null | undefined) => (v == null ? '—' : `${(100 * v).toFixed(2)} %`);
+    const f1 = (v: number | null | undefined) => (v == null ? '—' : v.toFixed(1));
+    const rows = r.results.map(({ set, method, seconds, evaluation: e }) => [
+      set, method, `${f1(e.errorPx.mean)} ± ${f1(e.errorPx.sd)}`, f1(e.errorPx.median), pct(e.errorHeightFraction?.mean),
+      e.successRates.map((x) => `${x.radius}:${pct(x.rate)}`).join(' '),
+      e.confidence.spearmanRho == null ? '—' : e.confidence.spearmanRho.toFixed(2), `${e.counts.evaluated}/${e.counts.truthPoints}`, seconds.toFixed(1),
+    ]);
+    process.stdout.write(`\nOne-shot landmarks (${new Date().toISOString()}, ${cpus().length} CPU cores, ${cpus()[0]?.model ?? ''})\n`);
+    process.stdout.write(table([['set', 'method', 'MRE px ± SD', 'median px', 'MRE / height', 'SDR at px radii', 'ρ(conf, err)', 'points', 'seconds'], ...rows]) + '\n');
+    for (const [set, d] of Object.entries(r.models)) process.stdout.write(`- ${set} model: ${d}\n`);
+    if (r.speed) process.stdout.write(`- speed: ${r.speed.landmarks} landmarks → ${r.speed.images} images (${r.speed.meanSourceSize} px on average) in ${r.speed.seconds.toFixed(1)} s (network ${r.speed.networkSeconds.toFixed(1)} s, search ${r.speed.propagateSeconds.toFixed(1)} s), model loaded once, no feature cache\n`);
+    for (const n of r.notes) process.stdout.write(`- ${n}\n`);
+    const jsonPath = resolve(values.json ?? 'out/bench/landmarks.json');
+    mkdirSync(dirname(jsonPath), { recursive: true });
+    const slim = r.results.map(({ evaluation, ...rest }) => ({ ...rest, evaluation: { ...evaluation, points: undefined } }));
+    writeFileSync(jsonPath, JSON.stringify({ date: new Date().toISOString(), cpus: cpus().length, ...r, results: slim }, null, 2) + '\n');
+    process.stdout.write(`JSON: ${jsonPath}\n`);
+    return;
+  }
   if (suite === 'memory') {
     const samples = await memoryBench(Number(values.steps ?? 2000));
     const rows = samples.map((s) => [String(s.step), String(s.tensors), (s.bytes / 2 ** 20).toFixed(2), s.rssMiB.toFixed(0)]);
