@@ -8,7 +8,7 @@ import { basename } from 'node:path';
 import { LdOnnxModel, type OrtExecutionProvider } from '../engine/infer/onnxModel';
 import { DEFAULT_INFER_SIZE, preprocessForNetwork, type InputFit } from '../engine/infer/preprocess';
 import { baseSizeFor } from '../engine/data/prepare';
-import { featuresFromEmbedding, type ImageFeatures } from '../engine/landmarks/features';
+import { featuresFromEmbedding, withDenseCentreEmbedding, type ImageFeatures } from '../engine/landmarks/features';
 import { propagateToImage, templateQueries, type ConsensusMode, type PropagatedPoint } from '../engine/landmarks/propagate';
 import type { ImageLandmarks, LandmarkTable, Point } from '../engine/landmarks/types';
 import { readImage } from '../io';
@@ -36,6 +36,8 @@ export interface PropagationJobOptions {
   sigma?: number;
   fit?: InputFit;
   consensus?: ConsensusMode;
+  /** Affine consensus search radius as a fraction of the image side (default 0.06). */
+  consensusRadius?: number;
   threads?: number;
   executionProviders?: OrtExecutionProvider[];
   /** Feature cache folder; null disables it. */
@@ -104,7 +106,7 @@ export async function runPropagation(opts: PropagationJobOptions): Promise<Propa
       return { features, cached: false };
     };
 
-    const template = (await featuresOf(opts.templateImage)).features;
+    const template = withDenseCentreEmbedding((await featuresOf(opts.templateImage)).features);
     const queries = templateQueries(template, opts.templatePoints);
     const images: PropagationJobResult['table']['images'] = [];
     const failures: PropagationJobResult['failures'] = [];
@@ -119,7 +121,7 @@ export async function runPropagation(opts: PropagationJobOptions): Promise<Propa
         const { features, cached } = await featuresOf(img.path);
         if (cached) cachedImages++;
         const t = performance.now();
-        const points = propagateToImage(template, queries, features, { consensus: settings.consensus });
+        const points = propagateToImage(template, queries, features, { consensus: settings.consensus, consensusRadius: opts.consensusRadius });
         propagateMs += performance.now() - t;
         images.push({ image: name, width: features.source.width, height: features.source.height, points });
         opts.onProgress?.({ done: i + 1, total: opts.images.length, image: name, cached });

@@ -36,6 +36,8 @@ export interface ImageFeatures {
   sigma: number;
   coarse: CoarseMap;
   full: FullResolutionMap;
+  /** v̇ over the whole full-resolution map, HWC, when computed (`withDenseCentreEmbedding`). */
+  dense?: Float32Array;
 }
 
 /** Coarse factor: the global search runs on a map of about 64 px on the long side, at most 4× coarser. */
@@ -142,4 +144,23 @@ export function featuresFromEmbedding(
     coarse: coarseMapFromHwc(hwc, w, h, c, meta.sigma, meta.factor),
     full: fullMapFromHwc(hwc, w, h, c),
   };
+}
+
+/**
+ * The same features with v̇ computed once over the whole map: worth it for an image that is searched
+ * many times (the template, searched back from every target for the cycle check).
+ */
+export function withDenseCentreEmbedding(f: ImageFeatures): ImageFeatures {
+  if (f.dense) return f;
+  const { full } = f;
+  return { ...f, dense: normalisePixels(blurHwc(full.data, full.height, full.width, full.channels, f.sigma), full.channels) };
+}
+
+/** v̇ over [x0, x0+w) × [y0, y0+h) (inside the image), from the dense map when there is one. */
+export function centreEmbeddingRegion(f: Pick<ImageFeatures, 'full' | 'sigma' | 'dense'>, x0: number, y0: number, w: number, h: number): Float32Array {
+  if (!f.dense) return centreEmbeddingWindow(f.full, x0, y0, w, h, f.sigma);
+  const c = f.full.channels;
+  const out = new Float32Array(w * h * c);
+  for (let y = 0; y < h; y++) out.set(f.dense.subarray(((y0 + y) * f.full.width + x0) * c, ((y0 + y) * f.full.width + x0 + w) * c), y * w * c);
+  return out;
 }

@@ -100,7 +100,7 @@ function bestWithin(f: ImageFeatures, map: Float32Array, centre: Point, radius: 
 }
 
 function refineFrom(f: ImageFeatures, q: Float32Array, coarsePeak: Peak, radius: number) {
-  return refinePeak(f.full, q, coarseToFull(coarsePeak.x, f.coarse.factor), coarseToFull(coarsePeak.y, f.coarse.factor), radius, f.sigma);
+  return refinePeak(f, q, coarseToFull(coarsePeak.x, f.coarse.factor), coarseToFull(coarsePeak.y, f.coarse.factor), radius);
 }
 
 /** Normalised network coordinates ([0, 1] per axis), so that template and target frames compare. */

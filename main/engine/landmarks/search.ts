@@ -3,7 +3,7 @@
  * window at full network resolution, then a sub-pixel peak (a parabola through the peak and its
  * neighbours on each axis).
  */
-import { centreEmbeddingWindow, type CoarseMap, type FullResolutionMap } from './features';
+import { centreEmbeddingRegion, type CoarseMap, type ImageFeatures } from './features';
 
 export interface Peak {
   /** Network pixel coordinates (pixel centres at integers). */
@@ -84,7 +84,8 @@ export interface RefinedPeak extends Peak {
  * Best match of `q` inside the full-resolution window of ±radius around (cx, cy), clipped to the
  * image, with a sub-pixel offset.
  */
-export function refinePeak(full: FullResolutionMap, q: Float32Array, cx: number, cy: number, radius: number, sigma: number): RefinedPeak {
+export function refinePeak(f: Pick<ImageFeatures, 'full' | 'sigma' | 'dense'>, q: Float32Array, cx: number, cy: number, radius: number): RefinedPeak {
+  const { full } = f;
   const x0 = Math.max(0, Math.round(cx) - radius);
   const y0 = Math.max(0, Math.round(cy) - radius);
   const x1 = Math.min(full.width - 1, Math.round(cx) + radius);
@@ -92,7 +93,7 @@ export function refinePeak(full: FullResolutionMap, q: Float32Array, cx: number,
   const w = x1 - x0 + 1;
   const h = y1 - y0 + 1;
   const c = full.channels;
-  const win = centreEmbeddingWindow(full, x0, y0, w, h, sigma);
+  const win = centreEmbeddingRegion(f, x0, y0, w, h);
   const sim = new Float32Array(w * h);
   let best = 0;
   for (let i = 0; i < w * h; i++) {

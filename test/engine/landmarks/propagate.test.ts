@@ -4,7 +4,7 @@
  */
 import { describe, expect, test } from 'vitest';
 import { fitAffine, ransacAffine, applyAffine } from '../../../main/engine/landmarks/affine';
-import { centreEmbeddingAt, centreEmbeddingWindow, coarseMapFromHwc, fullMapFromHwc, type ImageFeatures } from '../../../main/engine/landmarks/features';
+import { centreEmbeddingAt, centreEmbeddingWindow, coarseMapFromHwc, fullMapFromHwc, withDenseCentreEmbedding, type ImageFeatures } from '../../../main/engine/landmarks/features';
 import { blurHwc, gaussianTaps, normalisePixels, poolHwc } from '../../../main/engine/landmarks/gaussian';
 import { propagateToImage, templateQueries } from '../../../main/engine/landmarks/propagate';
 import { parabolicOffset, topPeaks } from '../../../main/engine/landmarks/search';
@@ -143,6 +143,21 @@ describe('propagateToImage', () => {
       expect(p!.similarity).toBeGreaterThan(0.98);
       expect(p!.cycleError).toBeLessThan(1);
       expect(p!.confidence).toBeGreaterThan(0.5);
+    });
+  });
+
+  test('a template with dense v̇ (computed once) gives the same answers as windows computed on demand', () => {
+    const template = features(base, w, h, sigma);
+    const target = features(shifted(base, w, h, 3, 2), w, h, sigma);
+    const lazy = propagateToImage(template, templateQueries(template, points), target);
+    const dense = withDenseCentreEmbedding(template);
+    expect(dense.dense).toHaveLength(w * h * D);
+    const fast = propagateToImage(dense, templateQueries(dense, points), target);
+    fast.forEach((p, i) => {
+      if (!p) return expect(lazy[i]).toBeNull();
+      expect(p.x).toBeCloseTo(lazy[i]!.x, 4);
+      expect(p.y).toBeCloseTo(lazy[i]!.y, 4);
+      expect(p.confidence).toBeCloseTo(lazy[i]!.confidence, 4);
     });
   });
 
