@@ -156,7 +156,7 @@ async function propagate(args: string[]): Promise<number> {
     const markups: string[] = [];
     for (const image of table.images) {
       const file = join(out, `${stem(image.image)}.mrk.json`);
-      await writeLandmarkFile(file, { landmarks: table.landmarks, images: [image] }, { scheme });
+      await writeLandmarkFile(file, { landmarks: table.landmarks, images: [image] }, { scheme, geometry: image.geometry });
       markups.push(file);
     }
     const coco = join(out, 'landmarks.coco.json');

@@ -10,8 +10,9 @@ import { DEFAULT_INFER_SIZE, preprocessForNetwork, type InputFit } from '../engi
 import { baseSizeFor } from '../engine/data/prepare';
 import { featuresFromEmbedding, withDenseCentreEmbedding, type ImageFeatures } from '../engine/landmarks/features';
 import { propagateToImage, templateQueries, type ConsensusMode, type PropagatedPoint } from '../engine/landmarks/propagate';
-import type { ImageLandmarks, LandmarkTable, Point } from '../engine/landmarks/types';
+import type { ImageGeometry, ImageLandmarks, LandmarkTable, Point } from '../engine/landmarks/types';
 import { readImage } from '../io';
+import { imageGeometryOf } from '../landmarks/formats/dicomGeometry';
 import { FeatureCache, featureKey } from '../project/featureCache';
 import { resolveModel, trainingSettings, type ResolvedModel } from '../project/modelSource';
 
@@ -55,7 +56,7 @@ export interface PropagationSettings {
 }
 
 export interface PropagationJobResult {
-  table: LandmarkTable & { images: Array<ImageLandmarks & { points: Array<PropagatedPoint | null> }> };
+  table: LandmarkTable & { images: Array<ImageLandmarks & { points: Array<PropagatedPoint | null>; geometry?: ImageGeometry }> };
   failures: Array<{ image: string; error: string }>;
   settings: PropagationSettings;
   cancelled: boolean;
@@ -100,7 +101,7 @@ export async function runPropagation(opts: PropagationJobOptions): Promise<Propa
       const record = await readImage(path);
       const input = preprocessForNetwork(record, { channels: session.channels, size: settings.size, fit: settings.fit });
       const out = await session.run(input.data, 1, input.height, input.width);
-      const features = featuresFromEmbedding(out.embedding, { channels: out.shape.embedDim, height: out.shape.h, width: out.shape.w }, { source: input.source, scale: input.scale, sigma: settings.sigma });
+      const features = featuresFromEmbedding(out.embedding, { channels: out.shape.embedDim, height: out.shape.h, width: out.shape.w }, { source: { ...input.source, geometry: imageGeometryOf(record) }, scale: input.scale, sigma: settings.sigma });
       networkMs += performance.now() - t;
       cache?.put(key, features);
       return { features, cached: false };
@@ -123,7 +124,7 @@ export async function runPropagation(opts: PropagationJobOptions): Promise<Propa
         const t = performance.now();
         const points = propagateToImage(template, queries, features, { consensus: settings.consensus, consensusRadius: opts.consensusRadius });
         propagateMs += performance.now() - t;
-        images.push({ image: name, width: features.source.width, height: features.source.height, points });
+        images.push({ image: name, width: features.source.width, height: features.source.height, geometry: features.source.geometry, points });
         opts.onProgress?.({ done: i + 1, total: opts.images.length, image: name, cached });
       } catch (err) {
         failures.push({ image: img.path, error: err instanceof Error ? err.message : String(err) });

@@ -19,7 +19,7 @@ export {
   type LandmarkFileWriteOptions,
 } from './landmarkFile';
 export { LandmarkFileError } from './formats/fileError';
-export { geometryFromDicom, patientToPixel, pixelToPatient, PIXEL_GEOMETRY, type ImageGeometry, type Vec3 } from './formats/dicomGeometry';
+export { geometryFromDicom, imageGeometryOf, patientToPixel, pixelToPatient, PIXEL_GEOMETRY, type ImageGeometry, type Vec3 } from './formats/dicomGeometry';
 export {
   MARKUPS_SCHEMA_URL,
   readSlicerMarkups,

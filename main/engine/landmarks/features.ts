@@ -7,6 +7,7 @@
  *   exactly inside small refinement windows (`centreEmbeddingWindow`).
  * Coordinates here are network pixels (pixel centres at integers); `scale` maps original pixels to them.
  */
+import type { ImageGeometry } from './types';
 import { blurHwc, kernelRadius, gaussianTaps, normalisePixels, poolHwc } from './gaussian';
 
 export interface FullResolutionMap {
@@ -29,7 +30,8 @@ export interface CoarseMap {
 }
 
 export interface ImageFeatures {
-  source: { width: number; height: number };
+  /** The original image: size, and its patient geometry when it has one (for landmark files). */
+  source: { width: number; height: number; geometry?: ImageGeometry };
   /** Network pixels per original pixel, per axis. */
   scale: { x: number; y: number };
   /** Centre-sensitive σ in network pixels. */
@@ -127,7 +129,7 @@ export function centreEmbeddingAt(full: FullResolutionMap, x: number, y: number,
 export function featuresFromEmbedding(
   embeddingChw: Float32Array,
   shape: { channels: number; height: number; width: number },
-  meta: { source: { width: number; height: number }; scale: { x: number; y: number }; sigma: number; factor?: number },
+  meta: { source: ImageFeatures['source']; scale: { x: number; y: number }; sigma: number; factor?: number },
 ): ImageFeatures {
   const { channels: c, height: h, width: w } = shape;
   if (embeddingChw.length !== c * h * w) throw new Error(`embedding holds ${embeddingChw.length} values, expected ${c}×${h}×${w}`);

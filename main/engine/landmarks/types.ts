@@ -40,3 +40,17 @@ export interface LandmarkTable {
   landmarks: string[];
   images: ImageLandmarks[];
 }
+
+export type Vec3 = [number, number, number];
+
+/** Pixel → patient (LPS, mm) mapping of a 2-D image (main/landmarks/formats/dicomGeometry.ts). */
+export interface ImageGeometry {
+  /** ImagePositionPatient: LPS position (mm) of the centre of the top-left pixel. */
+  origin: Vec3;
+  /** PixelSpacing in DICOM order: [row spacing (between rows, vertical), column spacing (between columns, horizontal)] in mm. */
+  spacing: [number, number];
+  /** ImageOrientationPatient[0..2]: LPS direction of increasing x (along a row). */
+  rowDirection: Vec3;
+  /** ImageOrientationPatient[3..5]: LPS direction of increasing y (down a column). */
+  columnDirection: Vec3;
+}

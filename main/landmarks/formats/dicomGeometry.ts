@@ -3,20 +3,10 @@
  * PixelSpacing and ImageOrientationPatient. Images without them (PNG, JPEG) get the mapping Slicer
  * gives them on load: origin 0, spacing 1, identity directions, so LPS = (x, y, 0).
  */
-import type { Point } from '../../engine/landmarks/types';
+import type { ImageGeometry, Point, Vec3 } from '../../engine/landmarks/types';
 
-export type Vec3 = [number, number, number];
-
-export interface ImageGeometry {
-  /** ImagePositionPatient: LPS position (mm) of the centre of the top-left pixel. */
-  origin: Vec3;
-  /** PixelSpacing in DICOM order: [row spacing (between rows, vertical), column spacing (between columns, horizontal)] in mm. */
-  spacing: [number, number];
-  /** ImageOrientationPatient[0..2]: LPS direction of increasing x (along a row). */
-  rowDirection: Vec3;
-  /** ImageOrientationPatient[3..5]: LPS direction of increasing y (down a column). */
-  columnDirection: Vec3;
-}
+export type { ImageGeometry, Vec3 };
+import type { ImageRecord } from '../../io/imageRecord';
 
 export const PIXEL_GEOMETRY: ImageGeometry = {
   origin: [0, 0, 0],
@@ -61,4 +51,18 @@ export function geometryFromDicom(imagePositionPatient: number[], pixelSpacing: 
   const [x, y, z] = imagePositionPatient;
   const [r0, r1, r2, c0, c1, c2] = imageOrientationPatient;
   return { origin: [x, y, z], spacing: [pixelSpacing[0], pixelSpacing[1]], rowDirection: [r0, r1, r2], columnDirection: [c0, c1, c2] };
+}
+
+/**
+ * The geometry Slicer gives an image on load: from ImagePositionPatient / ImageOrientationPatient /
+ * spacing when the image has a Frame of Reference; spacing only (origin 0, identity directions) for a
+ * projection radiograph without one; pixels otherwise (PNG, JPEG).
+ */
+export function imageGeometryOf(record: Pick<ImageRecord, 'spacing' | 'dicom'>): ImageGeometry {
+  const spacing: [number, number] | undefined = record.spacing ? [record.spacing.row, record.spacing.column] : undefined;
+  const ipp = record.dicom?.imagePositionPatient?.[0];
+  const iop = record.dicom?.imageOrientationPatient;
+  if (spacing && ipp?.length === 3 && iop?.length === 6) return geometryFromDicom(ipp, spacing, iop);
+  if (spacing) return { ...PIXEL_GEOMETRY, spacing };
+  return PIXEL_GEOMETRY;
 }
