@@ -6,9 +6,10 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVAL_LANDMARKS_USAGE, evalLandmarksCommand } from '../../main/cli/evalLandmarks';
 import { landmarkNames, loadBuiltinScheme, readImageSize, readSpineCsvFiles, readWideCsvFile, writeLongCsvFile, type LandmarkTable } from '../../main/landmarks';
+import { captureOutput } from '../helpers/captureOutput';
 import { runCli } from '../helpers/cli';
 import { dataPath, hasSharedData, sharedDataSkipReason } from '../helpers/sharedData';
 import { grey16Png, littleEndianGreyTiff } from '../io/helpers/makeImages';
@@ -22,19 +23,7 @@ function file(name: string, text: string): string {
   return path;
 }
 
-async function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
-  try {
-    const code = await evalLandmarksCommand(args);
-    return { code, stdout, stderr };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-}
+const run = (args: string[]) => captureOutput(() => evalLandmarksCommand(args));
 
 // Truth: errors will be 5 and 10 px (image a), missing B and 0 px C (image b).
 const truthCsv = file('truth.csv', '\uFEFFimage,landmark,x,y,confidence\r\n"a.png",A,10,10,\r\na.png,B,20,20,\r\nb.png,B,1,1,\r\nb.png,C,7.5,-2,\r\n');

@@ -15,6 +15,7 @@ import { initModel } from '../../main/engine/model/params';
 import { Rng } from '../../main/engine/rng';
 import { readLandmarkFile, writeLandmarkFile } from '../../main/landmarks';
 import { RunDir } from '../../main/project/runDir';
+import { captureOutput, lastJsonLine } from '../helpers/captureOutput';
 import { dataPath, hasSharedData, sharedDataSkipReason } from '../helpers/sharedData';
 
 const root = mkdtempSync(join(tmpdir(), 'ld-propagate-'));
@@ -62,18 +63,8 @@ interface PropagateReport {
 }
 
 async function cli(args: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
-  try {
-    const code = await propagateCommand(args);
-    const lines = stdout.trim().split('\n').filter(Boolean);
-    return { code, stdout, stderr, json: lines.length ? (JSON.parse(lines[lines.length - 1]) as PropagateReport) : undefined };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
+  const r = await captureOutput(() => propagateCommand(args));
+  return { ...r, json: lastJsonLine<PropagateReport>(r.stdout) };
 }
 
 const template = join(images, 'template.png');

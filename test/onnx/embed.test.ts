@@ -15,6 +15,7 @@ import { initModel } from '../../main/engine/model/params';
 import { exportCheckpointToOnnx } from '../../main/engine/onnx/exportOnnx';
 import { Rng } from '../../main/engine/rng';
 import { RunDir } from '../../main/project/runDir';
+import { captureOutput, lastJsonLine } from '../helpers/captureOutput';
 
 const root = mkdtempSync(join(tmpdir(), 'ld-embed-'));
 const runDir = join(root, 'run');
@@ -22,19 +23,9 @@ const image = join(root, 'synthetic.png');
 const W = 200;
 const H = 120;
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string; json?: Record<string, unknown> }> {
-  let stdout = '';
-  let stderr = '';
-  const out = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => ((stdout += String(chunk)), true));
-  const err = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => ((stderr += String(chunk)), true));
-  try {
-    const code = await embedCommand(args);
-    const lines = stdout.trim().split('\n').filter(Boolean);
-    return { code, stdout, stderr, json: lines.length ? (JSON.parse(lines[lines.length - 1]) as Record<string, unknown>) : undefined };
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
+async function cli(args: string[]) {
+  const r = await captureOutput(() => embedCommand(args));
+  return { ...r, json: lastJsonLine<Record<string, unknown>>(r.stdout) };
 }
 
 beforeAll(async () => {
