@@ -87,16 +87,19 @@ export function centreEmbeddingWindow(full: FullResolutionMap, x0: number, y0: n
   const rw = w + 2 * r;
   const rh = h + 2 * r;
   const z = full.readWindow(x0 - r, y0 - r, rw, rh);
-  // horizontal pass: rh rows × w output columns
+  // horizontal pass: rh rows × w output columns, accumulated per output pixel in a small buffer
   const tmp = new Float32Array(rh * w * c);
+  const acc = new Float32Array(c);
+  const n = taps.length;
   for (let y = 0; y < rh; y++) {
     for (let x = 0; x < w; x++) {
-      const out = (y * w + x) * c;
-      for (let k = 0; k < taps.length; k++) {
+      acc.fill(0);
+      let inp = (y * rw + x) * c;
+      for (let k = 0; k < n; k++, inp += c) {
         const t = taps[k];
-        const inp = (y * rw + x + k) * c;
-        for (let ch = 0; ch < c; ch++) tmp[out + ch] += t * z[inp + ch];
+        for (let ch = 0; ch < c; ch++) acc[ch] += t * z[inp + ch];
       }
+      tmp.set(acc, (y * w + x) * c);
     }
   }
   const dst = new Float32Array(h * w * c);

@@ -1,9 +1,10 @@
-/** PNG via pngjs: 1-16-bit grey, grey+alpha, RGB, RGBA and palette; alpha is dropped. */
+/** PNG: 8/16-bit grey directly (pngGrey.ts); via pngjs 1-16-bit grey, grey+alpha, RGB, RGBA and palette; alpha is dropped. */
 import { crc32 } from 'node:zlib';
 import { PNG } from 'pngjs';
 import { DecodeFailure, describeThrown } from '../errors';
 import type { DecodedImage } from '../decodedImage';
 import { pixelRange } from '../pixelRange';
+import { canDecodeGreyPng, decodeGreyPng } from './pngGrey';
 
 export interface PngHeader {
   width: number;
@@ -47,10 +48,21 @@ export function readPng(bytes: Uint8Array): DecodedImage {
   if (!header) throw new DecodeFailure('PNG without an IHDR chunk at its start; the file is damaged', 'corrupt');
   checkChunks(bytes);
   const sixteen = header.bitDepth === 16;
+  const info = { ...header, interlace: bytes[28] };
+  if (canDecodeGreyPng(info)) {
+    let pixels: Float32Array;
+    try {
+      pixels = decodeGreyPng(bytes, info);
+    } catch (err) {
+      throw new DecodeFailure(`PNG cannot be decoded (${describeThrown(err)}); the file is damaged`, 'corrupt');
+    }
+    return { format: 'png', width: header.width, height: header.height, channels: 1, frames: 1, pixels, range: pixelRange(pixels), bitsStored: header.bitDepth, inverted: false };
+  }
   let png: { width: number; height: number; data: Uint8Array | Uint16Array };
   try {
-    // 16-bit samples are kept as they are; lower depths are scaled to 8 bits by pngjs
-    png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), { skipRescale: sixteen }) as unknown as typeof png;
+    // 16-bit samples are kept as they are; lower depths are scaled to 8 bits by pngjs. CRCs were
+    // checked above (with a clearer message), so pngjs need not check them again.
+    png = PNG.sync.read(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), { skipRescale: sixteen, checkCRC: false }) as unknown as typeof png;
   } catch (err) {
     const message = describeThrown(err);
     // pngjs says 'There are some read requests waitng on finished stream' when the data stops early
