@@ -27,7 +27,7 @@ export type ConsensusMode = 'none' | 'affine';
 
 export interface PropagationOptions {
   consensus?: ConsensusMode;
-  /** Full-resolution refinement window half-width in network pixels (default: the coarse factor, twice the distance to the nearest coarse sample). */
+  /** Full-resolution refinement window half-width in network pixels (default: the coarse factor — twice the distance to the nearest coarse sample — and at least 4). */
   refineRadius?: number;
   /**
    * With affine consensus: search radius around the map's prediction as a fraction of the network
@@ -113,7 +113,7 @@ export function propagateToImage(
   target: ImageFeatures,
   opts: PropagationOptions = {},
 ): Array<PropagatedPoint | null> {
-  const radius = opts.refineRadius ?? target.coarse.factor;
+  const radius = opts.refineRadius ?? Math.max(4, target.coarse.factor);
   const searches = queries.map((q) => (q ? coarseSearch(target, q.vector) : null));
 
   // Shape consensus: an affine map voted for by every landmark's best coarse match.
@@ -149,7 +149,7 @@ export function propagateToImage(
     // cycle: the match's own embedding, searched back in the template
     const back = centreEmbeddingAt(target.full, hit.x, hit.y, target.sigma);
     const tSearch = coarseSearch(template, back);
-    const tHit = tSearch.peaks.length ? refineFrom(template, back, tSearch.peaks[0], template.coarse.factor) : { x: NaN, y: NaN };
+    const tHit = tSearch.peaks.length ? refineFrom(template, back, tSearch.peaks[0], Math.max(4, template.coarse.factor)) : { x: NaN, y: NaN };
     const dNet = Math.hypot(tHit.x - q.net.x, tHit.y - q.net.y);
     const tBack = toOriginal(tHit, template);
     const cycleError = Math.hypot(tBack.x - q.point.x, tBack.y - q.point.y);
