@@ -15,7 +15,7 @@ import { probeBackends, versions, type BackendName } from '../main/engine/backen
 import { cudaUnavailableReason } from '../main/engine/infer/onnxModel';
 import { engineEnv, findTorch } from '../main/torch/findPython';
 import { runInferBenchCase, type InferBenchCase } from './inference';
-import { landmarkBench } from './landmarks';
+import { landmarkBench, speed as landmarkSpeed, type SpeedResult } from './landmarks';
 import { memoryBench } from './memory';
 import { runTrainBenchCase, type TrainBenchCase } from './trainStep';
 
@@ -39,7 +39,7 @@ const TRAIN_SHAPES = [
 ];
 const INFER_SIZES = [256, 512];
 
-function runChild(kind: 'train' | 'infer', c: object): Record<string, unknown> {
+function runChild(kind: 'train' | 'infer' | 'landmark-speed', c: object): Record<string, unknown> {
   const res = spawnSync(process.execPath, [__filename, '--child', kind, '--case', JSON.stringify(c)], { encoding: 'utf8', timeout: 30 * 60_000, maxBuffer: 64 << 20 });
   try {
     return JSON.parse(res.stdout.trim().split('\n').pop() ?? '');
@@ -76,7 +76,10 @@ async function main(): Promise<void> {
   });
   if (values.child) {
     const c = JSON.parse(values.case!);
-    const result = values.child === 'train' ? await runTrainBenchCase(c as TrainBenchCase) : await runInferBenchCase(c as InferBenchCase);
+    const result =
+      values.child === 'train' ? await runTrainBenchCase(c as TrainBenchCase)
+      : values.child === 'landmark-speed' ? await landmarkSpeed(c.model as string, c.images as number)
+      : await runInferBenchCase(c as InferBenchCase);
     process.stdout.write(JSON.stringify(result) + '\n');
     process.exit(0);
   }
@@ -88,6 +91,8 @@ async function main(): Promise<void> {
       spineTargets: values['spine-targets'] ? Number(values['spine-targets']) : undefined,
       speedImages: Number(values['speed-images'] ?? 150),
       cacheDir: resolve('out/bench/landmark-features'),
+      // timed in a fresh process, like the other suites: not after minutes of other work in this one
+      timeSpeed: (model, images) => runChild('landmark-speed', { model, images }) as unknown as SpeedResult,
     });
     const pct = (v: number | null | undefined) => (v == null ? '—' : `${(100 * v).toFixed(2)} %`);
     const f1 = (v: number | null | undefined) => (v == null ? '—' : v.toFixed(1));
@@ -99,7 +104,9 @@ async function main(): Promise<void> {
     process.stdout.write(`\nOne-shot landmarks (${new Date().toISOString()}, ${cpus().length} CPU cores, ${cpus()[0]?.model ?? ''})\n`);
     process.stdout.write(table([['set', 'method', 'MRE px ± SD', 'median px', 'MRE / height', 'SDR at px radii', 'ρ(conf, err)', 'points', 'seconds'], ...rows]) + '\n');
     for (const [set, d] of Object.entries(r.models)) process.stdout.write(`- ${set} model: ${d}\n`);
-    if (r.speed) process.stdout.write(`- speed: ${r.speed.landmarks} landmarks → ${r.speed.images} images (${r.speed.meanSourceSize} px on average) in ${r.speed.seconds.toFixed(1)} s (network ${r.speed.networkSeconds.toFixed(1)} s, search ${r.speed.propagateSeconds.toFixed(1)} s), model loaded once, no feature cache\n`);
+    const failed = r.speed as unknown as { error?: string } | null;
+    if (failed?.error) process.stdout.write(`- speed: failed: ${failed.error}\n`);
+    else if (r.speed) process.stdout.write(`- speed: ${r.speed.landmarks} landmarks → ${r.speed.images} images (${r.speed.meanSourceSize} px on average) in ${r.speed.seconds.toFixed(1)} s (network ${r.speed.networkSeconds.toFixed(1)} s, search ${r.speed.propagateSeconds.toFixed(1)} s), model loaded once, no feature cache, in a fresh process\n`);
     for (const n of r.notes) process.stdout.write(`- ${n}\n`);
     const jsonPath = resolve(values.json ?? 'out/bench/landmarks.json');
     mkdirSync(dirname(jsonPath), { recursive: true });

@@ -148,6 +148,8 @@ export interface LandmarkBenchOptions {
   spineTargets?: number;
   speedImages?: number;
   cacheDir: string;
+  /** Runs the speed case (default: in this process). */
+  timeSpeed?: (model: string, images: number) => SpeedResult | Promise<SpeedResult>;
 }
 
 export async function landmarkBench(o: LandmarkBenchOptions) {
@@ -166,6 +168,6 @@ export async function landmarkBench(o: LandmarkBenchOptions) {
     for (const consensus of ['none', 'affine'] as const) results.push(await ld(set, model, consensus, join(o.cacheDir, set.name)));
   }
   const speedModel = o.handModel ?? o.spineModel;
-  const speedResult = speedModel && o.speedImages ? await speed(speedModel, o.speedImages) : null;
+  const speedResult = speedModel && o.speedImages ? await (o.timeSpeed ?? speed)(speedModel, o.speedImages) : null;
   return { results, models, speed: speedResult, notes };
 }
