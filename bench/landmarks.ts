@@ -8,9 +8,9 @@
  * goal: 19 landmarks propagated to 150 radiographs with a loaded model, features not cached.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { greyFromRecord, NccMatcher, scaledTemplate } from '../main/engine/landmarks/baselines';
-import { evaluateLandmarks, type LandmarkEvaluation } from '../main/engine/landmarks/metrics';
+import { evaluateLandmarks, imageStem, type LandmarkEvaluation } from '../main/engine/landmarks/metrics';
 import type { ConsensusMode } from '../main/engine/landmarks/propagate';
 import type { ImageLandmarks, LandmarkTable, Point } from '../main/engine/landmarks/types';
 import { readImage } from '../main/io';
@@ -31,13 +31,12 @@ export interface LandmarkSet {
   heightFraction: boolean;
 }
 
-const stem = (s: string) => basename(s).replace(/\.[a-z]+$/i, '');
 
 export async function handSet(): Promise<LandmarkSet> {
   const dir = join(dataDir(), 'landmarks', 'hand');
   const truth = await readLandmarkFile(join(dir, 'landmarks.csv'));
-  const entry = truth.images.find((i) => stem(i.image) === '3167')!;
-  const targets = truth.images.filter((i) => i !== entry).map((i) => ({ path: join(dir, `${stem(i.image)}.png`), name: `${stem(i.image)}.png` }));
+  const entry = truth.images.find((i) => imageStem(i.image) === '3167')!;
+  const targets = truth.images.filter((i) => i !== entry).map((i) => ({ path: join(dir, `${imageStem(i.image)}.png`), name: `${imageStem(i.image)}.png` }));
   return { name: 'hand', templateImage: join(dir, '3167.png'), templatePoints: entry.points, landmarks: truth.landmarks, targets, truth: { ...truth, images: truth.images.filter((i) => i !== entry) }, heightFraction: false };
 }
 

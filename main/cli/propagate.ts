@@ -11,6 +11,7 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { imageStem } from '../engine/landmarks/metrics';
 import type { ConsensusMode } from '../engine/landmarks/propagate';
 import type { LandmarkScheme, LandmarkTable } from '../engine/landmarks/types';
 import type { InputFit } from '../engine/infer/preprocess';
@@ -73,13 +74,12 @@ function oneOf<T extends string>(value: string | undefined, name: string, allowe
   return value as T;
 }
 
-const stem = (name: string) => basename(name).replace(/\.(mrk\.json|dcm|png|jpe?g|tiff?)$/i, '');
 
 /** The template entry for the template image: the only one, or the one with the same name or stem. */
 export function templateEntry(table: LandmarkTable, templateImage: string, file: string) {
   if (table.images.length === 1) return table.images[0];
   const wanted = basename(templateImage);
-  const found = table.images.find((i) => basename(i.image) === wanted) ?? table.images.find((i) => stem(i.image) === stem(wanted));
+  const found = table.images.find((i) => basename(i.image) === wanted) ?? table.images.find((i) => imageStem(i.image) === imageStem(wanted));
   if (!found) {
     const names = table.images.slice(0, 8).map((i) => i.image).join(', ');
     throw new Error(`${file} has no landmarks for ${wanted} (it holds ${table.images.length} images: ${names}${table.images.length > 8 ? ', …' : ''})`);
@@ -155,7 +155,7 @@ async function propagate(args: string[]): Promise<number> {
     await writeLandmarkFile(csv, table);
     const markups: string[] = [];
     for (const image of table.images) {
-      const file = join(out, `${stem(image.image)}.mrk.json`);
+      const file = join(out, `${imageStem(image.image)}.mrk.json`);
       await writeLandmarkFile(file, { landmarks: table.landmarks, images: [image] }, { scheme, geometry: image.geometry });
       markups.push(file);
     }

@@ -3,6 +3,7 @@
  * set's coordinates needs the sizes of hundreds of multi-megabyte JPEGs, not their pixels.
  */
 import { open } from 'node:fs/promises';
+import { readJpegHeader } from '../io/raster/jpegHeader';
 import { sniffFormat } from '../io/sniffFormat';
 import { fileSystemError, LandmarkFileError } from './formats/fileError';
 
@@ -48,36 +49,18 @@ export async function imageSizeFrom(read: ByteReader, file?: string): Promise<Im
   throw new LandmarkFileError(`cannot tell the image size: ${format ?? 'unknown format'} (PNG, JPEG and BMP headers are read)`, { file });
 }
 
-// SOFn markers hold the frame size; C4 (DHT), C8 (JPG) and CC (DAC) share the range but do not
-const isFrameHeader = (m: number) => m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc;
-
+/**
+ * The frame header of a JPEG, read with main/io's marker walk on a growing prefix of the file (64 KiB
+ * covers all but files with very large EXIF/ICC segments before the frame header).
+ */
 async function jpegSize(read: ByteReader, file?: string): Promise<ImageSize> {
-  const fail = (reason: string): never => {
-    throw new LandmarkFileError(`JPEG header: ${reason}`, { file });
-  };
-  let offset = 2;
-  for (;;) {
-    const segment = await read(offset, 9);
-    if (segment.length < 2) fail('ends before the frame header');
-    if (segment[0] !== 0xff) fail(`no marker at byte ${offset}`);
-    const marker = segment[1];
-    if (marker === 0xff) {
-      offset += 1; // fill byte
-      continue;
+  for (let n = 1 << 16; ; n *= 4) {
+    const bytes = await read(0, n);
+    const header = readJpegHeader(bytes);
+    if (header) {
+      if (!header.width || !header.height) throw new LandmarkFileError('JPEG header: the frame header gives no size', { file });
+      return { width: header.width, height: header.height };
     }
-    if (marker === 0x01 || (marker >= 0xd0 && marker <= 0xd8)) {
-      offset += 2; // markers without a length
-      continue;
-    }
-    if (marker === 0xd9 || marker === 0xda) fail('no frame header before the image data');
-    if (segment.length < 4) fail('ends inside a segment header');
-    const view = new DataView(segment.buffer, segment.byteOffset, segment.byteLength);
-    if (isFrameHeader(marker)) {
-      if (segment.length < 9) fail('ends inside the frame header');
-      const size = { height: view.getUint16(5), width: view.getUint16(7) };
-      if (size.height === 0 || size.width === 0) fail('the frame header gives no size');
-      return size;
-    }
-    offset += 2 + view.getUint16(2);
+    if (bytes.length < n) throw new LandmarkFileError('JPEG header: no frame header before the image data (the file is cut or damaged)', { file });
   }
 }

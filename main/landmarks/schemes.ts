@@ -2,9 +2,10 @@
  * Landmark schemes: the built-in ones shipped in resources/landmarks/<id>.json, user-defined ones
  * from a JSON file of the same shape, and ad-hoc ones from a list of names.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { z } from 'zod';
+import { resourcesDir } from '../resources';
 import type { LandmarkScheme } from '../engine/landmarks/types';
 import { LandmarkFileError, readTextFile, schemaError } from './formats/fileError';
 import { parseJsonText } from './formats/jsonText';
@@ -17,11 +18,7 @@ export type BuiltinSchemeId = (typeof BUILTIN_SCHEME_IDS)[number];
  * resources/landmarks wherever this code runs from: main/landmarks (sources under test), out/cli or
  * out/main (bundles), or LD_STUDIO_RESOURCES for a packaged layout; the same places as resources/torch.
  */
-export function landmarkResourcesDir(): string {
-  const candidates = [process.env.LD_STUDIO_RESOURCES, resolve(__dirname, '../../resources'), resolve(__dirname, '../resources')];
-  for (const c of candidates) if (c && existsSync(join(c, 'landmarks'))) return join(c, 'landmarks');
-  throw new Error(`LD Studio resources not found (looked for landmarks/ in ${candidates.filter(Boolean).join(', ')}); set LD_STUDIO_RESOURCES`);
-}
+export const landmarkResourcesDir = () => join(resourcesDir('landmarks'), 'landmarks');
 
 const schemeShape = z.object({
   id: z.string().min(1),
