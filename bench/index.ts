@@ -17,6 +17,7 @@ import { engineEnv, findTorch } from '../main/torch/findPython';
 import { runInferBenchCase, type InferBenchCase } from './inference';
 import { landmarkBench, speed as landmarkSpeed, type SpeedResult } from './landmarks';
 import { memoryBench } from './memory';
+import { defaultWorkDir, formatSegmentationTable, segmentationBench, segmentationHeader } from './segmentation';
 import { runTrainBenchCase, type TrainBenchCase } from './trainStep';
 
 interface Row {
@@ -72,6 +73,8 @@ async function main(): Promise<void> {
       child: { type: 'string' }, case: { type: 'string' }, backends: { type: 'string' }, steps: { type: 'string' },
       json: { type: 'string' }, 'no-torch': { type: 'boolean' }, device: { type: 'string' },
       'hand-model': { type: 'string' }, 'spine-model': { type: 'string' }, 'spine-targets': { type: 'string' }, 'speed-images': { type: 'string' },
+      work: { type: 'string' }, size: { type: 'string' }, batch: { type: 'string' }, init: { type: 'string' }, clusters: { type: 'string' },
+      slope: { type: 'string' }, 'select-images': { type: 'string' }, 'test-images': { type: 'string' }, 'no-train': { type: 'boolean' },
     },
   });
   if (values.child) {
@@ -84,7 +87,22 @@ async function main(): Promise<void> {
     process.exit(0);
   }
   const suite = positionals[0] ?? 'all';
-  if (!['train', 'infer', 'all', 'memory', 'landmarks'].includes(suite)) throw new Error(`unknown benchmark '${suite}' (train, infer, all, memory, landmarks)`);
+  if (!['train', 'infer', 'all', 'memory', 'landmarks', 'segmentation'].includes(suite)) throw new Error(`unknown benchmark '${suite}' (train, infer, all, memory, landmarks, segmentation)`);
+  if (suite === 'segmentation') {
+    const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
+    const r = await segmentationBench({
+      work: resolve(values.work ?? defaultWorkDir()), size: num(values.size) ?? 192, batch: num(values.batch) ?? 2, steps: num(values.steps) ?? 300,
+      init: resolve(values.init ?? '/work/runs/spine-cs256'), clusters: num(values.clusters) ?? 8, slope: num(values.slope),
+      selectImages: num(values['select-images']), testImages: num(values['test-images']), train: !values['no-train'],
+    });
+    process.stdout.write(`\n${segmentationHeader()}\n${table(formatSegmentationTable(r.rows))}\n`);
+    for (const n of r.notes) process.stdout.write(`- ${n}\n`);
+    const jsonPath = resolve(values.json ?? 'out/bench/segmentation.json');
+    mkdirSync(dirname(jsonPath), { recursive: true });
+    writeFileSync(jsonPath, JSON.stringify({ date: new Date().toISOString(), cpus: cpus().length, ...r }, null, 2) + '\n');
+    process.stdout.write(`JSON: ${jsonPath}\n`);
+    return;
+  }
   if (suite === 'landmarks') {
     const r = await landmarkBench({
       handModel: values['hand-model'], spineModel: values['spine-model'],

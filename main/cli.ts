@@ -7,12 +7,15 @@ import { join } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { chooseBackend, probeBackends, versions } from './engine/backends';
 import { filterGradFor } from './engine/trainer/config';
-import { planPretrain, UsageError, type PretrainPlan, type RawOptions } from './cli/pretrainArgs';
+import { planPretrain, SHAPE_GUIDED_OPTIONS, UsageError, type PretrainPlan, type RawOptions } from './cli/pretrainArgs';
 import { formatDuration, ProgressBar } from './cli/progressBar';
 import { embedCommand } from './cli/embed';
 import { evalLandmarksCommand } from './cli/evalLandmarks';
 import { exportOnnxCommand } from './cli/exportOnnxCommand';
+import { exportSegCommand } from './cli/exportSeg';
+import { exportSrCommand } from './cli/exportSr';
 import { propagateCommand } from './cli/propagate';
+import { segmentCommand } from './cli/segment';
 import { USAGE } from './cli/usage';
 import { startTrainingJob, type TrainJob } from './jobs/trainJob';
 import { describeMissingTorch, findTorch, type TorchDiscovery } from './torch/findPython';
@@ -45,6 +48,7 @@ const PRETRAIN_OPTIONS = {
   'node-rank': { type: 'string' },
   'master-addr': { type: 'string' },
   'master-port': { type: 'string' },
+  ...SHAPE_GUIDED_OPTIONS,
 } as const;
 
 function parse(args: string[], options: ParseArgsConfig['options']): RawOptions {
@@ -127,10 +131,12 @@ async function pretrain(args: string[]): Promise<number> {
     else if (e.type === 'ready') {
       bar.message(`${e.images} images ready${e.failures.length ? `, ${e.failures.length} skipped:` : ''}`);
       for (const f of e.failures) bar.message(`  skipped ${f.file}: ${f.reason}`);
+      if (e.priors) bar.message(`${e.priors.count} prior masks (mean foreground ${(100 * e.priors.meanForeground).toFixed(1)} %)${e.priors.failures.length ? `, ${e.priors.failures.length} skipped: ${e.priors.failures.map((f) => `${f.file} (${f.reason})`).join('; ')}` : ''}`);
       if (e.startStep > 0) bar.message(`resuming after step ${e.startStep}`);
     } else if (e.type === 'progress') {
       const terms = [`pd ${e.losses.pd.toFixed(3)}`, `mix ${e.losses.mix.toFixed(3)}`];
       if (e.losses.rd !== undefined) terms.push(`rd ${e.losses.rd.toFixed(3)}`, `ent ${e.losses.ent!.toFixed(3)}`);
+      if (e.losses.g !== undefined) terms.push(`g ${e.losses.g.toFixed(3)}`, `d ${e.losses.d?.toFixed(3)}`);
       bar.update(e.step, e.totalSteps, `stage ${e.stage} loss ${e.losses.loss.toFixed(4)} (${terms.join(' ')}) ${e.imagesPerSecond.toFixed(2)} img/s ETA ${formatDuration(e.etaSeconds)}`);
     }
   });
@@ -177,8 +183,14 @@ async function main(argv: string[]): Promise<number> {
       return exportOnnxCommand(rest);
     case 'propagate':
       return propagateCommand(rest);
+    case 'segment':
+      return segmentCommand(rest);
     case 'eval-landmarks':
       return evalLandmarksCommand(rest);
+    case 'export-seg':
+      return exportSegCommand(rest);
+    case 'export-sr':
+      return exportSrCommand(rest);
     case 'serve':
       // Browser mode lives in its own bundle (it serves the built renderer).
       process.argv = [process.argv[0], process.argv[1], ...rest];

@@ -2,10 +2,11 @@
  * Turns `pretrain` command-line values into a validated TrainConfig, including the rules for
  * --resume (settings come from the run directory; only --steps and --backend may change).
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { BACKEND_REQUESTS, type BackendRequest } from '../engine/backends';
 import { centreSigmaFor } from '../engine/losses';
+import { defaultShapeGuided, SHAPE_GUIDED_CLUSTERS } from '../engine/shapeGuided/config';
 import { defaultStage1Steps, PAPER_DEFAULTS, validateConfig, type StageChoice, type TrainConfig } from '../engine/trainer/config';
 import { RunDir } from '../project/runDir';
 
@@ -77,7 +78,40 @@ function torchOptions(raw: RawOptions): TorchOptions {
   };
 }
 
-const SETTINGS_FIXED_ON_RESUME = ['stage', 'stage1-steps', 'size', 'batch', 'micro-batch', 'channels', 'clusters', 'lr', 'lr-halve-every', 'seed', 'centre-sensitive', 'centre-sigma'] as const;
+/** `pretrain` options of shape-guided training and of initialising stage 2 from a checkpoint (registered in cli.ts). */
+export const SHAPE_GUIDED_OPTIONS = {
+  'shape-prior': { type: 'string' },
+  'disc-leaky-slope': { type: 'string' },
+  'init-from': { type: 'string' },
+} as const;
+
+const SETTINGS_FIXED_ON_RESUME = [
+  'stage', 'stage1-steps', 'size', 'batch', 'micro-batch', 'channels', 'clusters', 'lr', 'lr-halve-every', 'seed', 'centre-sensitive', 'centre-sigma',
+  'shape-prior', 'disc-leaky-slope', 'init-from',
+] as const;
+
+/** --init-from: a run directory (its latest checkpoint) or a .safetensors checkpoint → the checkpoint's absolute path. */
+function initCheckpoint(arg: string): string {
+  const path = resolve(arg);
+  if (!existsSync(path)) throw new UsageError(`--init-from ${arg}: not found (give a run directory or a .safetensors checkpoint)`);
+  if (statSync(path).isDirectory()) {
+    const run = new RunDir(path);
+    const step = run.latestCheckpointStep();
+    if (step === undefined) throw new UsageError(`--init-from ${arg}: no checkpoints in ${run.checkpointDir}`);
+    return run.checkpointPath(step);
+  }
+  if (!path.endsWith('.safetensors')) throw new UsageError(`--init-from ${arg}: expected a run directory or a .safetensors checkpoint`);
+  return path;
+}
+
+/** --shape-prior: the folder must exist and hold files (which of them are masks is checked when they are read). */
+function priorFolder(arg: string): string {
+  const dir = resolve(arg);
+  if (!existsSync(dir)) throw new UsageError(`--shape-prior ${arg}: folder not found (give the folder of binary reference masks)`);
+  if (!statSync(dir).isDirectory()) throw new UsageError(`--shape-prior ${arg}: this is a file; give the folder that holds the mask images`);
+  if (!readdirSync(dir).some((f) => !f.startsWith('.'))) throw new UsageError(`--shape-prior ${arg}: the folder is empty; put the binary reference masks (PNG, JPEG, TIFF or DICOM) in it`);
+  return dir;
+}
 
 export function planPretrain(raw: RawOptions): PretrainPlan {
   const images = raw.images;
@@ -115,7 +149,17 @@ export function planPretrain(raw: RawOptions): PretrainPlan {
   }
 
   if (run.exists()) throw new UsageError(`--out ${out} already holds a run; add --resume to continue it, or choose another folder`);
-  const stage = choice<StageChoice>(raw, 'stage', ['1', '2', 'both']) ?? PAPER_DEFAULTS.stage;
+  if (raw['shape-prior'] === '' || raw['init-from'] === '') throw new UsageError('--shape-prior and --init-from need a path');
+  const shapePrior = typeof raw['shape-prior'] === 'string' ? priorFolder(raw['shape-prior']) : undefined;
+  const initFrom = typeof raw['init-from'] === 'string' ? initCheckpoint(raw['init-from']) : undefined;
+  const slope = numberOption(raw, 'disc-leaky-slope');
+  if (slope !== undefined && !shapePrior) throw new UsageError('--disc-leaky-slope sets the shape-guided discriminator; add --shape-prior <dir>');
+  // --init-from starts stage 2 from a checkpoint (the reference's step 2); without --stage it implies stage 2
+  const stage = choice<StageChoice>(raw, 'stage', ['1', '2', 'both']) ?? (initFrom ? '2' : PAPER_DEFAULTS.stage);
+  if (initFrom && stage !== '2') throw new UsageError(`--init-from initialises a stage-2 run; use --stage 2 (got --stage ${stage})`);
+  if (shapePrior && stage === '1') {
+    throw new UsageError('--shape-prior needs the clustering branch: use --stage 2 with --init-from <stage-1 run>, or --stage both (stage 1, then shape-guided stage 2)');
+  }
   const totalSteps = steps ?? (stage === 'both' ? PAPER_DEFAULTS.steps : stage === '1' ? PAPER_DEFAULTS.stage1Steps : PAPER_DEFAULTS.steps - PAPER_DEFAULTS.stage1Steps);
   const config: Omit<TrainConfig, 'filterGrad'> = {
     stage,
@@ -125,7 +169,7 @@ export function planPretrain(raw: RawOptions): PretrainPlan {
     batch: intOption(raw, 'batch') ?? PAPER_DEFAULTS.batch,
     microBatch: intOption(raw, 'micro-batch'),
     channels: (choice(raw, 'channels', ['1', '3']) === '3' ? 3 : 1) as 1 | 3,
-    clusters: intOption(raw, 'clusters') ?? PAPER_DEFAULTS.clusters,
+    clusters: intOption(raw, 'clusters') ?? (shapePrior ? SHAPE_GUIDED_CLUSTERS : PAPER_DEFAULTS.clusters),
     embedDim: PAPER_DEFAULTS.embedDim,
     lr: numberOption(raw, 'lr') ?? PAPER_DEFAULTS.lr,
     lrHalveEvery: intOption(raw, 'lr-halve-every') ?? PAPER_DEFAULTS.lrHalveEvery,
@@ -135,6 +179,11 @@ export function planPretrain(raw: RawOptions): PretrainPlan {
   const centreSigma = numberOption(raw, 'centre-sigma');
   if (centreSigma !== undefined && !raw['centre-sensitive']) throw new UsageError('--centre-sigma sets the σ of --centre-sensitive; add --centre-sensitive');
   if (raw['centre-sensitive']) config.centreSigma = centreSigma ?? centreSigmaFor(config.size);
+  if (initFrom) config.initFrom = initFrom;
+  if (shapePrior) {
+    config.shapeGuided = defaultShapeGuided(shapePrior, config.size);
+    if (slope !== undefined) config.shapeGuided.discLeakySlope = slope;
+  }
   if (stage !== 'both' && raw['stage1-steps'] !== undefined) throw new UsageError('--stage1-steps only applies with --stage both');
   if (config.stage1Steps > config.steps) throw new UsageError(`--stage1-steps ${config.stage1Steps} is more than --steps ${config.steps}`);
   const errors = validateConfig({ ...config, filterGrad: 'im2col' });

@@ -1,7 +1,10 @@
 import { EMBED_USAGE } from './embed';
 import { EVAL_LANDMARKS_USAGE } from './evalLandmarks';
 import { EXPORT_ONNX_USAGE } from './exportOnnxCommand';
+import { EXPORT_SEG_USAGE } from './exportSeg';
+import { EXPORT_SR_USAGE } from './exportSr';
 import { PROPAGATE_USAGE } from './propagate';
+import { SEGMENT_USAGE } from './segment';
 
 export const USAGE = `LD Studio — local discrimination for radiographs, on your own machine
 
@@ -36,12 +39,23 @@ Usage:
                            (one per GPU; with --device cpu, N CPU processes using gloo)
       --nnodes N --node-rank R --master-addr A --master-port P   multi-node torchrun settings
       --seed N             random seed (default 0): same seed, same run
+      --init-from <run-dir|checkpoint>   start a stage-2 run from a (stage-1) checkpoint, as the
+                           paper's stage 2 does (implies --stage 2; a new clustering branch keeps its init)
+      --shape-prior <dir>  shape-guided segmentation (ld-method.md §5): a discriminator pushes cluster 0
+                           towards the shapes of the binary masks in <dir> (unpaired; any size; > 0.1 of
+                           the mask's maximum is foreground); +1·L_G. Needs stage 2 (--init-from <stage-1
+                           run>, or --stage both), --size ≥ 160; default --clusters 8 (the paper's)
+      --disc-leaky-slope S the discriminator's LeakyReLU slope (default 0.01, what the reference's
+                           nn.LeakyReLU(True) was meant to be; 1 = the reference as run: no non-linearity)
       --resume             continue <run-dir> from its last checkpoint up to --steps
 
 ${EMBED_USAGE}
 ${EXPORT_ONNX_USAGE}
 ${PROPAGATE_USAGE}
 ${EVAL_LANDMARKS_USAGE}
+${EXPORT_SEG_USAGE}
+${EXPORT_SR_USAGE}
+${SEGMENT_USAGE}
   ld-studio serve [--port P] [--host 127.0.0.1]
       Browser mode: serve the app on loopback with a random token and print its URL.
 

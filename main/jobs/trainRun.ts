@@ -3,6 +3,8 @@
  * backend, load the images, create or resume the run directory, train, and report.
  */
 import { activateBackend, type BackendName } from '../engine/backends';
+import { loadPriorMasks, type LoadedPriors } from '../engine/shapeGuided/priorLoader';
+import { appendGanRow, readInitCheckpoint, truncateGan } from '../engine/shapeGuided/runFiles';
 import type { TrainConfig } from '../engine/trainer/config';
 import { Trainer, type CancelToken, type ProgressEvent } from '../engine/trainer/trainer';
 import type { LossValues } from '../engine/trainer/step';
@@ -11,7 +13,10 @@ import { beginRun } from './runRecord';
 import { loadTrainingImages, type ImageFailure } from './trainingImages';
 
 export interface TrainRequest {
+  /** The folder of images (or, with `imageFiles`, the folder they are named relative to, e.g. the project's). */
   imagesDir: string;
+  /** Train on exactly these files instead of every image in `imagesDir`. */
+  imageFiles?: string[];
   runDir: string;
   config: TrainConfig;
   backend: BackendName;
@@ -22,7 +27,7 @@ export interface TrainRequest {
 
 export type TrainEvent =
   | { type: 'loading'; done: number; total: number; file: string }
-  | { type: 'ready'; images: number; failures: ImageFailure[]; startStep: number }
+  | { type: 'ready'; images: number; failures: ImageFailure[]; startStep: number; priors?: { count: number; failures: ImageFailure[]; meanForeground: number } }
   | ({ type: 'progress' } & ProgressEvent)
   | { type: 'checkpoint'; step: number; path: string; reason: string };
 
@@ -42,25 +47,35 @@ export interface TrainResult {
 export async function runTraining(req: TrainRequest, emit: (e: TrainEvent) => void, cancel: CancelToken): Promise<TrainResult> {
   const started = Date.now();
   await activateBackend(req.backend);
-  const { images, failures } = await loadTrainingImages(req.imagesDir, { cropSize: req.config.size, channels: req.config.channels }, (done, total, file) =>
+  const source = { cropSize: req.config.size, channels: req.config.channels, files: req.imageFiles };
+  const { images, failures } = await loadTrainingImages(req.imagesDir, source, (done, total, file) =>
     emit({ type: 'loading', done, total, file }),
   );
+
+  let priors: LoadedPriors | undefined;
+  const sg = req.config.shapeGuided;
+  if (sg) priors = await loadPriorMasks(sg.priorDir, { maxSide: sg.priorMaxSide }, (done, total, file) => emit({ type: 'loading', done, total, file }));
 
   const run = new RunDir(req.runDir);
   let trainer: Trainer;
   if (req.resume) {
     const step = run.latestCheckpointStep();
     if (step === undefined) throw new Error(`${run.checkpointDir}: no checkpoint to resume from; start the run without --resume`);
-    trainer = new Trainer(req.config, images, run.readCheckpoint(step));
+    trainer = new Trainer(req.config, images, run.readCheckpoint(step), { priors: priors?.priors });
     run.truncateLoss(step);
+    truncateGan(req.runDir, step);
   } else {
-    trainer = new Trainer(req.config, images);
+    const init = req.config.initFrom ? readInitCheckpoint(req.config.initFrom) : undefined;
+    trainer = new Trainer(req.config, images, undefined, { priors: priors?.priors, init });
   }
   const info = beginRun(run, req.resume, {
     imagesDir: req.imagesDir, config: req.config, engine: 'tfjs', backend: req.backend, backendReason: req.backendReason,
     images: images.length, failures: failures.length,
   });
-  emit({ type: 'ready', images: images.length, failures, startStep: trainer.completedSteps });
+  emit({
+    type: 'ready', images: images.length, failures, startStep: trainer.completedSteps,
+    ...(priors ? { priors: { count: priors.priors.length, failures: priors.failures, meanForeground: priors.meanForeground } } : {}),
+  });
 
   let lastLosses: LossValues | undefined;
   let lastCheckpoint: string | undefined;
@@ -69,6 +84,7 @@ export async function runTraining(req: TrainRequest, emit: (e: TrainEvent) => vo
       {
         onStep: (r) => {
           run.appendLoss(r);
+          appendGanRow(req.runDir, r.step, r.losses);
           lastLosses = r.losses;
         },
         onProgress: (p) => emit({ type: 'progress', ...p }),

@@ -4,6 +4,7 @@
  */
 import type { BackendName } from '../backends';
 import type { FilterGradMode } from '../model/conv';
+import { validateShapeGuided, type ShapeGuidedSettings } from '../shapeGuided/config';
 
 export type StageChoice = '1' | '2' | 'both';
 
@@ -39,6 +40,17 @@ export interface TrainConfig {
    * sets it to size·14/448 (the spec's 14 px at 448).
    */
   centreSigma?: number;
+  /**
+   * Shape-guided segmentation (ld-method.md §5): stage 2 adds a discriminator that pushes cluster
+   * `shapeGuided.cluster` of the clustering map towards the prior masks' shapes (+ 1·L_G).
+   */
+  shapeGuided?: ShapeGuidedSettings;
+  /**
+   * A checkpoint (absolute path) whose weights initialise the model of a `stage: '2'` run, as the
+   * reference's stage 2 starts from its stage-1 checkpoint: every tensor present with the same shape
+   * is copied; the rest (e.g. a new clustering branch) keeps its initialisation; Adam starts fresh.
+   */
+  initFrom?: string;
 }
 
 /** Paper: stage 1 runs 20k iterations and stage 2 80k, so stage 1 is a fifth of the total. */
@@ -83,6 +95,11 @@ export function validateConfig(c: TrainConfig): string[] {
   if (!Number.isInteger(c.checkpointEvery) || c.checkpointEvery < 1) errors.push(`checkpoint interval must be a positive integer (got ${c.checkpointEvery})`);
   if (c.centreSigma !== undefined && !(c.centreSigma >= 0 && Number.isFinite(c.centreSigma))) errors.push(`centre sigma must be a non-negative number of pixels (got ${c.centreSigma})`);
   if (c.clusters < 2) errors.push(`clusters must be at least 2 (got ${c.clusters})`);
+  if (c.initFrom !== undefined && c.stage !== '2') errors.push(`initialising from a checkpoint needs stage 2 (got stage ${c.stage})`);
+  if (c.shapeGuided) {
+    if (c.stage === '1') errors.push('shape-guided training needs the clustering branch: use stage 2 or both, not 1');
+    errors.push(...validateShapeGuided(c.shapeGuided, { size: c.size, clusters: c.clusters }));
+  }
   return errors;
 }
 

@@ -1,6 +1,11 @@
 /**
  * One optimisation step: forward the 5B-image batch, compute the stage's objective, back-propagate,
  * update BatchNorm running statistics and apply Adam. Returns the loss terms as numbers.
+ *
+ * Shape-guided (ld-method.md §5.4, when the context has `shape`): G's objective adds gWeight·L_G with
+ * L_G = BCE(D(a[:4B, cluster]), 1), differentiated with respect to G's parameters only (D is frozen);
+ * G steps; then D steps on BCE(D([real; stop-gradient(fake)]), [1; 0]) with the fakes of this step's
+ * forward, i.e. from before G's update, at lr × discLrFactor.
  */
 import { tf } from '../tf';
 import { applyPendingStats, type BnContext } from '../model/batchNorm';
@@ -10,12 +15,17 @@ import type { ParamStore } from '../model/params';
 import type { ModelConfig } from '../model/spec';
 import { ldLosses, type BatchMeta } from '../losses';
 import type { Adam } from '../optim/adam';
+import { discriminatorForward, discriminatorLoss, fakeMaps, generatorLoss } from '../shapeGuided/discriminator';
 
 export interface LossValues {
   pd: number;
   mix: number;
   rd?: number;
   ent?: number;
+  /** Shape-guided: the generator loss L_G (included in `loss` with its weight). */
+  g?: number;
+  /** Shape-guided: the discriminator's loss (not part of `loss`). */
+  d?: number;
   loss: number;
 }
 
@@ -24,6 +34,19 @@ export interface StepInput {
   x: Float32Array;
   shape: [number, number, number, number];
   meta: BatchMeta;
+  /** Shape-guided: the 4B real prior masks, NHWC (4B, S, S, 1), values 0/1. */
+  real?: Float32Array;
+}
+
+export interface ShapeStepContext {
+  disc: ParamStore;
+  discAdam: Adam;
+  /** Discriminator LeakyReLU slope (the reference's bug: 1). */
+  slope: number;
+  gWeight: number;
+  discLrFactor: number;
+  /** The clustering channel the prior constrains. */
+  cluster: number;
 }
 
 export interface StepContext {
@@ -37,6 +60,8 @@ export interface StepContext {
    * micro-batch, and the gradients are averaged.
    */
   microBatch?: number;
+  /** Shape-guided training: the discriminator and its optimiser. */
+  shape?: ShapeStepContext;
 }
 
 /** Rows of one micro-batch (pairs [p0, p0+m)) out of the 5B-row batch layout, with its metadata. */
@@ -59,7 +84,9 @@ export function microBatchInput(input: StepInput, p0: number, m: number): StepIn
 /** Forward + backward of one pass; returns gradients by parameter name and the loss terms (kept). */
 function forwardBackward(ctx: StepContext, input: StepInput, bn: BnContext) {
   const kept: Record<string, tf.Scalar> = {};
+  let fake: tf.Tensor4D | undefined;
   const x = tf.tensor4d(input.x, input.shape);
+  const shape = ctx.shape;
   const { grads, value } = tf.variableGrads(() => {
     const out = ldForward(x, ctx.store, ctx.model, { ...bn, filterGrad: ctx.filterGrad });
     const terms = ldLosses(out, input.meta);
@@ -67,14 +94,39 @@ function forwardBackward(ctx: StepContext, input: StepInput, bn: BnContext) {
       const t = terms[key];
       if (t) kept[key] = tf.keep(t);
     }
-    return terms.total;
+    if (!shape) return terms.total;
+    if (!out.a) throw new Error('shape-guided training needs the clustering branch (stage 2)');
+    const f = fakeMaps(out.a, 4 * input.meta.pairs, shape.cluster);
+    fake = tf.keep(f);
+    // D's variables are not in the list below: L_G moves G only (D is frozen during G's step)
+    const g = generatorLoss(discriminatorForward(f, shape.disc, { slope: shape.slope, filterGrad: ctx.filterGrad }));
+    kept.g = tf.keep(g);
+    return tf.add(terms.total, tf.mul(g, shape.gWeight)) as tf.Scalar;
   }, [...ctx.store.trainable.values()]);
   x.dispose();
   applyPendingStats(bn);
   const byName: Record<string, tf.Tensor> = {};
   for (const [name, v] of ctx.store.trainable) byName[name] = grads[v.name];
   kept.total = value;
-  return { grads: byName, terms: kept };
+  return { grads: byName, terms: kept, fake };
+}
+
+/** D's step on [real; fake] (fake: G's maps from before its update, constants here). Returns L_D. */
+async function discriminatorStep(shape: ShapeStepContext, real: Float32Array, fakes: tf.Tensor4D[], lr: number, filterGrad: FilterGradMode): Promise<number> {
+  const [, h, w] = fakes[0].shape;
+  const rows = real.length / (h * w);
+  const realT = tf.tensor4d(real, [rows, h, w, 1]);
+  const both = tf.concat([realT, ...fakes], 0) as tf.Tensor4D;
+  const { grads, value } = tf.variableGrads(() => {
+    const p = discriminatorForward(both, shape.disc, { slope: shape.slope, filterGrad });
+    return discriminatorLoss(tf.slice(p, [0], [rows]), tf.slice(p, [rows], [p.shape[0] - rows]));
+  }, [...shape.disc.trainable.values()]);
+  const byName: Record<string, tf.Tensor> = {};
+  for (const [name, v] of shape.disc.trainable) byName[name] = grads[v.name];
+  shape.discAdam.apply(shape.disc.trainable, byName, lr * shape.discLrFactor);
+  const d = (await value.data())[0];
+  tf.dispose([realT, both, value, ...Object.values(grads)]);
+  return d;
 }
 
 export async function trainStep(ctx: StepContext, input: StepInput, lr: number): Promise<LossValues> {
@@ -85,8 +137,11 @@ export async function trainStep(ctx: StepContext, input: StepInput, lr: number):
   const bn: BnContext = { training: true, pendingStats: [] };
   let grads: Record<string, tf.Tensor> = {};
   const sums: Record<string, number> = {};
+  const fakes: tf.Tensor4D[] = [];
+  if (ctx.shape && !input.real) throw new Error('shape-guided step without real prior masks');
   for (let p = 0; p < passes; p++) {
     const part = forwardBackward(ctx, passes === 1 ? input : microBatchInput(input, p * m, m), bn);
+    if (part.fake) fakes.push(part.fake);
     for (const [name, g] of Object.entries(part.grads)) {
       if (passes === 1) grads[name] = g;
       else {
@@ -108,5 +163,10 @@ export async function trainStep(ctx: StepContext, input: StepInput, lr: number):
   const values: LossValues = { pd: sums.pd, mix: sums.mix, loss: sums.total };
   if (sums.rd !== undefined) values.rd = sums.rd;
   if (sums.ent !== undefined) values.ent = sums.ent;
+  if (ctx.shape) {
+    values.g = sums.g;
+    values.d = await discriminatorStep(ctx.shape, input.real!, fakes, lr, ctx.filterGrad);
+    tf.dispose(fakes);
+  }
   return values;
 }

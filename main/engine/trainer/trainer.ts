@@ -9,9 +9,11 @@ import { initModel, ParamStore, type NamedArray } from '../model/params';
 import type { ModelConfig } from '../model/spec';
 import { Adam, PAPER_ADAM } from '../optim/adam';
 import { Rng, type RngState } from '../rng';
+import { initDiscriminator } from '../shapeGuided/discriminator';
+import { drawPriorBatch, type PriorMask } from '../shapeGuided/priors';
 import { tf } from '../tf';
 import { learningRate, stageOfStep, type TrainConfig } from './config';
-import { trainStep, type LossValues } from './step';
+import { trainStep, type LossValues, type ShapeStepContext } from './step';
 
 export interface Checkpoint {
   /** Last completed step. */
@@ -51,19 +53,56 @@ export function modelConfigFor(config: TrainConfig, stage: 1 | 2): ModelConfig {
   return { inChannels: config.channels, embedDim: config.embedDim, clusters: stage === 2 ? config.clusters : 0 };
 }
 
+export interface TrainerExtras {
+  /** Shape-guided training: the prior masks (required when config.shapeGuided is set). */
+  priors?: PriorMask[];
+  /** config.initFrom's tensors (a new stage-2 run starts from them). */
+  init?: Map<string, NamedArray>;
+}
+
+/**
+ * Copy every tensor of `tensors` that the store has, with the same shape (Adam state and other extras
+ * are ignored). Returns the names copied and the store's names left at their initialisation.
+ */
+export function assignMatching(store: ParamStore, tensors: Map<string, NamedArray>): { loaded: string[]; kept: string[] } {
+  const loaded: string[] = [];
+  const kept: string[] = [];
+  for (const [name, v] of [...store.trainable, ...store.buffers]) {
+    const a = tensors.get(name);
+    if (a && a.shape.join('x') === v.shape.join('x')) {
+      v.assign(tf.tensor(a.data, a.shape));
+      loaded.push(name);
+    } else kept.push(name);
+  }
+  return { loaded, kept };
+}
+
+/** Adam state keys of the discriminator in checkpoints: `disc_adam.m.<key>`, `disc_adam.v.<key>`. */
+const DISC_ADAM = 'disc_adam.';
+
 export class Trainer {
   private store: ParamStore;
   private adam: Adam;
   private rng: Rng;
   private step: number;
   private stage: 1 | 2;
+  private disc?: ParamStore;
+  private discAdam?: Adam;
+  private readonly priors?: PriorMask[];
+  /** With config.initFrom: the tensors copied from it and the ones left at their initialisation. */
+  readonly initReport?: { loaded: string[]; kept: string[] };
 
   constructor(
     readonly config: TrainConfig,
     private readonly images: PreparedImage[],
     resume?: Checkpoint,
+    extras: TrainerExtras = {},
   ) {
     if (images.length === 0) throw new Error('no training images');
+    if (config.shapeGuided) {
+      if (!extras.priors?.length) throw new Error('shape-guided training needs prior masks');
+      this.priors = extras.priors;
+    }
     if (resume) {
       this.step = resume.step;
       this.stage = resume.stage;
@@ -72,13 +111,37 @@ export class Trainer {
       this.store.assignFrom(resume.tensors);
       this.adam = new Adam(PAPER_ADAM);
       this.adam.load(resume.tensors, resume.adamStep);
+      if (this.stage === 2 && config.shapeGuided) {
+        this.disc = initDiscriminator(new ParamStore(), new Rng(0)); // shapes only
+        this.disc.assignFrom(resume.tensors);
+        this.discAdam = new Adam(PAPER_ADAM);
+        const moments = new Map<string, NamedArray>();
+        for (const [key, a] of resume.tensors) if (key.startsWith(DISC_ADAM)) moments.set(key.slice('disc_'.length), a);
+        this.discAdam.load(moments, resume.adamStep);
+      }
     } else {
       this.step = 0;
       this.rng = new Rng(config.seed);
       this.stage = stageOfStep(config, 1).stage;
       this.store = initModel(modelConfigFor(config, this.stage), this.rng);
       this.adam = new Adam(PAPER_ADAM);
+      if (extras.init) {
+        if (this.stage !== 2) throw new Error('initialising from a checkpoint needs a stage-2 run');
+        this.initReport = assignMatching(this.store, extras.init);
+        if (!this.initReport.loaded.some((n) => n.startsWith('enc'))) throw new Error('the initialisation checkpoint has no encoder weights matching this model (different input channels?)');
+      }
+      if (this.stage === 2 && config.shapeGuided) this.createDiscriminator();
     }
+  }
+
+  private createDiscriminator(): void {
+    this.disc = initDiscriminator(new ParamStore(), this.rng);
+    this.discAdam = new Adam(PAPER_ADAM);
+  }
+
+  /** The discriminator (shape-guided stage 2 only). */
+  get discriminator(): ParamStore | undefined {
+    return this.disc;
   }
 
   get completedSteps(): number {
@@ -92,6 +155,11 @@ export class Trainer {
   async checkpoint(): Promise<Checkpoint> {
     const tensors = await this.store.toArrays();
     for (const [k, v] of await this.adam.toArrays()) tensors.set(k, v);
+    if (this.disc && this.discAdam) {
+      for (const [k, v] of await this.disc.toArrays()) tensors.set(k, v);
+      // adam.m.disc_1.weight → disc_adam.m.disc_1.weight (kept apart from G's optimiser state)
+      for (const [k, v] of await this.discAdam.toArrays()) tensors.set(`disc_${k}`, v);
+    }
     return { step: this.step, stage: this.stage, rng: this.rng.state(), adamStep: this.adam.step, tensors };
   }
 
@@ -101,6 +169,13 @@ export class Trainer {
     this.adam.dispose();
     this.adam = new Adam(PAPER_ADAM);
     this.stage = 2;
+    if (this.config.shapeGuided) this.createDiscriminator();
+  }
+
+  private shapeContext(): ShapeStepContext | undefined {
+    const sg = this.config.shapeGuided;
+    if (!sg || this.stage !== 2 || !this.disc || !this.discAdam) return undefined;
+    return { disc: this.disc, discAdam: this.discAdam, slope: sg.discLeakySlope, gWeight: sg.gWeight, discLrFactor: sg.discLrFactor, cluster: sg.cluster };
   }
 
   async run(sink: TrainerSink, cancel: CancelToken = { cancelled: false }): Promise<'completed' | 'cancelled'> {
@@ -120,9 +195,11 @@ export class Trainer {
       const t0 = Date.now();
       const batch = makeBatch(this.images, this.rng, { pairs: config.batch, cropSize: config.size, channels: config.channels });
       const alignment = { src: Array.from({ length: 2 * config.batch }, (_, i) => alignGridIndex(batch.f[i], batch.k[i], GRID)) };
+      const shape = this.shapeContext();
+      const real = shape ? drawPriorBatch(this.priors!, this.rng, config.batch, config.size) : undefined;
       const losses = await trainStep(
-        { store: this.store, model: modelConfigFor(config, stage), adam: this.adam, filterGrad: config.filterGrad, microBatch: config.microBatch },
-        { x: batch.x, shape: [batch.n, config.size, config.size, config.channels], meta: { pairs: config.batch, w: batch.w, alignment, centreSigma: config.centreSigma ?? 0 } },
+        { store: this.store, model: modelConfigFor(config, stage), adam: this.adam, filterGrad: config.filterGrad, microBatch: config.microBatch, shape },
+        { x: batch.x, shape: [batch.n, config.size, config.size, config.channels], meta: { pairs: config.batch, w: batch.w, alignment, centreSigma: config.centreSigma ?? 0 }, real },
         lr,
       );
       this.step = next;
@@ -148,6 +225,8 @@ export class Trainer {
   dispose(): void {
     this.store.dispose();
     this.adam.dispose();
+    this.disc?.dispose();
+    this.discAdam?.dispose();
   }
 }
 

@@ -20,9 +20,12 @@ def checkpoint_path(run_dir: str, step: int) -> str:
 
 
 def write_checkpoint(run_dir: str, model: torch.nn.Module, optimizer: Optional[torch.optim.Optimizer],
-                     step: int, stage: int, reason: str, seed: int) -> str:
+                     step: int, stage: int, reason: str, seed: int, extra: Optional[Dict[str, np.ndarray]] = None) -> str:
+    """`extra`: more tensors under their own keys (the shape-guided discriminator and its Adam state)."""
     path = checkpoint_path(run_dir, step)
-    tensors = dict(sorted(state_to_tfjs(model, optimizer).items()))
+    tensors = state_to_tfjs(model, optimizer)
+    tensors.update(extra or {})
+    tensors = dict(sorted(tensors.items()))
     safetensors_io.write(path, tensors, {
         "format": FORMAT,
         "engine": "torch",

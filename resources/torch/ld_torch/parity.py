@@ -1,6 +1,10 @@
 """The `parity` command: one forward + backward of a given batch with given weights, so the Node side can
 compare both engines' losses and gradients (PROTOCOL.md). BN in train mode (batch statistics), no
-augmentation; float32 on the CPU unless the request names a "device"."""
+augmentation; float32 on the CPU unless the request names a "device".
+
+With "shapeGuided" (ld-method.md §5.4): G's total adds gWeight·L_G through the frozen discriminator
+(weights `disc_*` in the same file); then D's loss on [real; detached fake]. Writes also `loss.g`,
+`loss.d`, `d.out` (D's probabilities for [real; fake]) and `grad.disc_*` (of D's loss)."""
 from __future__ import annotations
 
 import numpy as np
@@ -9,6 +13,7 @@ import torch
 from . import safetensors_io
 from .losses import GRID, alignment_gather_index, ld_losses
 from .model import LDNet, checkpoint_model_shape, load_tfjs, tfjs_key, to_tfjs_array
+from .shape_prior import Discriminator, discriminator_loss, generator_loss
 
 
 def run_parity(request: dict) -> int:
@@ -40,10 +45,38 @@ def run_parity(request: dict) -> int:
     terms = ld_losses(z, a, pairs, torch.tensor(spec["w"], dtype=torch.float32),
                       alignment_gather_index(pairs, spec["f"], spec["k"], GRID),
                       float(request.get("centreSigma") or 0.0))
-    terms.total.backward()
-
+    total = terms.total
+    sg = request.get("shapeGuided")
     out = {}
-    for key, t in (("pd", terms.pd), ("mix", terms.mix), ("rd", terms.rd), ("ent", terms.ent), ("total", terms.total)):
+    if sg:
+        if a is None:
+            raise ValueError("shape-guided parity needs stage 2")
+        disc = Discriminator(float(sg["slope"])).to(device)
+        load_tfjs(disc, None, weights)
+        cluster = int(sg.get("cluster", 0))
+        fake = a[: 4 * pairs, cluster : cluster + 1]
+        for p in disc.parameters():
+            p.requires_grad_(False)
+        loss_g = generator_loss(disc(fake))
+        total = total + float(sg.get("gWeight", 1.0)) * loss_g
+    total.backward()
+    if sg:
+        for p in disc.parameters():
+            p.requires_grad_(True)
+        rs = sg["real"]
+        rshape = [int(d) for d in rs["shape"]]
+        real = np.fromfile(rs["file"], dtype="<f4", count=int(np.prod(rshape)))
+        real = torch.from_numpy(real.astype(np.float32).reshape(rshape)).permute(0, 3, 1, 2).contiguous().to(device)
+        d_out = disc(torch.cat([real, fake.detach()], 0))
+        loss_d = discriminator_loss(d_out, real.shape[0])
+        loss_d.backward()
+        out["loss.g"] = loss_g.detach().reshape(1).cpu().numpy().astype(np.float32)
+        out["loss.d"] = loss_d.detach().reshape(1).cpu().numpy().astype(np.float32)
+        out["d.out"] = d_out.detach().cpu().numpy().astype(np.float32)
+        for name, p in disc.named_parameters():
+            out[f"grad.{name}"] = to_tfjs_array(p.grad)
+
+    for key, t in (("pd", terms.pd), ("mix", terms.mix), ("rd", terms.rd), ("ent", terms.ent), ("total", total)):
         if t is not None:  # stage 1 has no rd/ent
             out[f"loss.{key}"] = t.detach().reshape(1).cpu().numpy().astype(np.float32)
     for name, p in model.named_parameters():

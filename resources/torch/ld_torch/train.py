@@ -12,7 +12,7 @@ import hashlib
 import math
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Optional, Tuple
 
 import torch
@@ -23,7 +23,9 @@ from . import events
 from .checkpoint import read_checkpoint, write_checkpoint
 from .data import PreparedImages, batch_rng, make_batch
 from .losses import GRID, alignment_gather_index, ld_losses
-from .model import LDNet, checkpoint_model_shape, load_tfjs
+from .model import LDNet, _named_tensors, checkpoint_model_shape, load_tfjs
+from .shape_prior import (Discriminator, PriorMasks, disc_feature_side, disc_state_to_tfjs, discriminator_loss,
+                          draw_priors, generator_loss, load_disc_tfjs, prior_rng)
 
 ADAM_BETAS = (0.9, 0.999)
 ADAM_EPS = 1e-8
@@ -44,6 +46,9 @@ class TrainConfig:
     seed: int
     checkpoint_every: int
     centre_sigma: float = 0.0  # centre-sensitive averaging σ (px at the training size); 0 = uniform (paper)
+    # shape-guided segmentation (§5): {"priorDir", "discLeakySlope", "discLrFactor", "gWeight", "cluster", ...}
+    shape_guided: Optional[dict] = field(default=None)
+    init_from: Optional[str] = None  # checkpoint whose matching tensors initialise a stage-2 run
 
 
 def parse_config(c: dict) -> TrainConfig:
@@ -54,6 +59,8 @@ def parse_config(c: dict) -> TrainConfig:
         embed_dim=int(c.get("embedDim", 32)), lr=float(c.get("lr", 1e-3)), lr_halve_every=int(c.get("lrHalveEvery", 10_000)),
         seed=int(c.get("seed", 0)), checkpoint_every=int(c.get("checkpointEvery", 1_000)),
         centre_sigma=float(c.get("centreSigma") or 0.0),
+        shape_guided=dict(c["shapeGuided"]) if c.get("shapeGuided") else None,
+        init_from=c.get("initFrom") or None,
     )
     errors = []  # the rules of main/engine/trainer/config.ts validateConfig
     if stage not in ("1", "2", "both"):
@@ -78,6 +85,21 @@ def parse_config(c: dict) -> TrainConfig:
         errors.append(f"clusters must be at least 2 (got {cfg.clusters})")
     if cfg.channels not in (1, 3):
         errors.append(f"channels must be 1 or 3 (got {cfg.channels})")
+    if cfg.init_from and stage != "2":
+        errors.append(f"initialising from a checkpoint needs stage 2 (got stage {stage})")
+    sg = cfg.shape_guided
+    if sg is not None:
+        if stage == "1":
+            errors.append("shape-guided training needs the clustering branch: use stage 2 or both, not 1")
+        slope = float(sg.get("discLeakySlope", 0.01))
+        if not (0 <= slope <= 1):
+            errors.append(f"discriminator LeakyReLU slope must be in [0, 1] (got {slope})")
+        if not float(sg.get("discLrFactor", 0.05)) > 0:
+            errors.append("discriminator learning-rate factor must be positive")
+        if not 0 <= int(sg.get("cluster", 0)) < cfg.clusters:
+            errors.append(f"shape-guided cluster must be in 0..{cfg.clusters - 1}")
+        if disc_feature_side(cfg.size) < 1:
+            errors.append(f"shape-guided training needs size ≥ 160 (got {cfg.size})")
     if errors:
         raise ValueError("; ".join(errors))
     return cfg
@@ -172,10 +194,35 @@ def new_adam(model: torch.nn.Module, lr: float) -> torch.optim.Adam:
     return torch.optim.Adam(model.parameters(), lr=lr, betas=ADAM_BETAS, eps=ADAM_EPS, weight_decay=0.0)
 
 
+def load_matching(model: torch.nn.Module, tensors: dict) -> Tuple[list, list]:
+    """Copy every model tensor that `tensors` holds with the same shape (a stage-1 checkpoint into a stage-2
+    model: the clustering branch keeps its initialisation). Returns (loaded keys, kept keys)."""
+    from .model import from_tfjs_array
+
+    loaded, kept = [], []
+    with torch.no_grad():
+        for key, t, _ in _named_tensors(model):
+            a = tensors.get(key)
+            if a is not None:
+                value = from_tfjs_array(a)
+                if tuple(value.shape) == tuple(t.shape):
+                    t.copy_(value.to(t.device))
+                    loaded.append(key)
+                    continue
+            kept.append(key)
+    return loaded, kept
+
+
 class Trainer:
     def __init__(self, cfg: TrainConfig, images: PreparedImages, device: torch.device, ctx: Dist, run_dir: str,
-                 resume_from: Optional[str] = None):
+                 resume_from: Optional[str] = None, priors: Optional[PriorMasks] = None):
         self.cfg, self.images, self.device, self.ctx, self.run_dir = cfg, images, device, ctx, run_dir
+        self.priors = priors
+        self.disc: Optional[Discriminator] = None
+        self.optimizer_d: Optional[torch.optim.Adam] = None
+        self.disc_net: Optional[torch.nn.Module] = None
+        if cfg.shape_guided is not None and priors is None:
+            raise ValueError("shape-guided training needs prior masks (the request has no 'priors')")
         if resume_from:
             tensors, meta = read_checkpoint(resume_from)
             self.step, self.stage = int(meta["step"]), int(meta["stage"])
@@ -187,6 +234,11 @@ class Trainer:
             self.model = LDNet(cfg.channels, cfg.embed_dim, cfg.clusters if self.stage == 2 else 0).to(device)
             self.optimizer = new_adam(self.model, cfg.lr)
             load_tfjs(self.model, self.optimizer, tensors, step=int(meta.get("adam_step", "0")))
+            if self.stage == 2 and cfg.shape_guided is not None:
+                self._create_discriminator()
+                if "disc_1.weight" not in tensors:
+                    raise ValueError(f"{resume_from}: a shape-guided run's stage-2 checkpoint must hold the discriminator (disc_*)")
+                load_disc_tfjs(self.disc, self.optimizer_d, tensors, step=int(meta.get("adam_step", "0")))
             if ctx.main:
                 events.log(f"resuming at step {self.step} (stage {self.stage}) from a {meta.get('engine', 'tfjs')} checkpoint: {resume_from}")
         else:
@@ -195,17 +247,41 @@ class Trainer:
             with torch.random.fork_rng(devices=[]):
                 torch.manual_seed(derived_seed(cfg.seed, "model"))
                 self.model = LDNet(cfg.channels, cfg.embed_dim, cfg.clusters if self.stage == 2 else 0)
+            if cfg.init_from:
+                tensors, _ = read_checkpoint(cfg.init_from)
+                loaded, kept = load_matching(self.model, tensors)
+                if not any(k.startswith("enc") for k in loaded):
+                    raise ValueError(f"{cfg.init_from}: no encoder weights match this model (different input channels?)")
+                if ctx.main:
+                    events.log(f"initialised {len(loaded)} tensors from {cfg.init_from}; {len(kept)} keep their initialisation"
+                               + (f" ({', '.join(sorted({k.split('.')[0] for k in kept}))})" if kept else ""))
             self.model.to(device)
             self.optimizer = new_adam(self.model, cfg.lr)
+            if self.stage == 2 and cfg.shape_guided is not None:
+                self._create_discriminator()
         self.net = self._wrap()
 
+    def _create_discriminator(self) -> None:
+        """D with PyTorch's default init (seeded from the run seed) and its own Adam (lr × discLrFactor)."""
+        sg = self.cfg.shape_guided
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(derived_seed(self.cfg.seed, "disc"))
+            self.disc = Discriminator(float(sg.get("discLeakySlope", 0.01)))
+        self.disc.to(self.device)
+        self.optimizer_d = torch.optim.Adam(self.disc.parameters(), lr=self.cfg.lr * float(sg.get("discLrFactor", 0.05)),
+                                            betas=ADAM_BETAS, eps=ADAM_EPS, weight_decay=0.0)
+        self.disc_net = self._wrap_module(self.disc)
+
     def _wrap(self) -> torch.nn.Module:
+        return self._wrap_module(self.model)
+
+    def _wrap_module(self, module: torch.nn.Module) -> torch.nn.Module:
         if not self.ctx.enabled:
-            return self.model
+            return module
         # broadcast_buffers (default): every forward takes rank 0's BN running statistics, like DataParallel
         # keeps replica 0's; the batch statistics used for normalisation stay per rank (no SyncBatchNorm).
         ids = [self.device.index] if self.device.type == "cuda" else None
-        return DistributedDataParallel(self.model, device_ids=ids, output_device=ids[0] if ids else None)
+        return DistributedDataParallel(module, device_ids=ids, output_device=ids[0] if ids else None)
 
     def enter_stage2(self) -> None:
         """Add the clustering branch (default init, seeded from the run seed) and start a new Adam, as the
@@ -216,11 +292,14 @@ class Trainer:
         self.optimizer = new_adam(self.model, self.cfg.lr)
         self.stage = 2
         self.net = self._wrap()
+        if self.cfg.shape_guided is not None:
+            self._create_discriminator()
 
     def checkpoint(self, reason: str) -> Optional[str]:
         if not self.ctx.main:
             return None
-        path = write_checkpoint(self.run_dir, self.model, self.optimizer, self.step, self.stage, reason, self.cfg.seed)
+        extra = disc_state_to_tfjs(self.disc, self.optimizer_d) if self.disc is not None else None
+        path = write_checkpoint(self.run_dir, self.model, self.optimizer, self.step, self.stage, reason, self.cfg.seed, extra)
         events.emit({"type": "checkpoint", "step": self.step, "path": path, "reason": reason})
         return path
 
@@ -243,10 +322,33 @@ class Trainer:
         self.optimizer.zero_grad(set_to_none=True)
         z, a = self.net(x)
         terms = ld_losses(z, a, cfg.batch, batch.w, index, cfg.centre_sigma)
-        terms.total.backward()
+        total = terms.total
+        sg = cfg.shape_guided if stage == 2 else None
+        loss_g = loss_d = None
+        if sg is not None:
+            # §5.4: L_G through a frozen D (its parameters take no gradient from G's step)
+            fake = a[: 4 * cfg.batch, int(sg.get("cluster", 0)) : int(sg.get("cluster", 0)) + 1]
+            for p in self.disc.parameters():
+                p.requires_grad_(False)
+            loss_g = generator_loss(self.disc(fake))
+            total = total + float(sg.get("gWeight", 1.0)) * loss_g
+        total.backward()
         self.optimizer.step()
+        if sg is not None:
+            for p in self.disc.parameters():
+                p.requires_grad_(True)
+            # D's step on [real; fake from before G's update (detached)]
+            real = draw_priors(self.priors, prior_rng(cfg.seed, step, self.ctx.rank), cfg.batch, cfg.size).to(self.device)
+            for group in self.optimizer_d.param_groups:
+                group["lr"] = lr * float(sg.get("discLrFactor", 0.05))
+            self.optimizer_d.zero_grad(set_to_none=True)
+            loss_d = discriminator_loss(self.disc_net(torch.cat([real, fake.detach()], 0)), real.shape[0])
+            loss_d.backward()
+            self.optimizer_d.step()
         names = ["pd", "mix", "rd", "ent", "loss"] if stage == 2 else ["pd", "mix", "loss"]
-        values = torch.stack([t.detach() for t in (terms.pd, terms.mix, terms.rd, terms.ent, terms.total) if t is not None])
+        if sg is not None:
+            names += ["g", "d"]
+        values = torch.stack([t.detach() for t in (terms.pd, terms.mix, terms.rd, terms.ent, total, loss_g, loss_d) if t is not None])
         if self.ctx.enabled:  # report the mean over ranks (each rank's loss is on its own batch)
             dist.all_reduce(values, op=dist.ReduceOp.SUM)
             values /= self.ctx.world_size
@@ -288,7 +390,8 @@ def run_train(request: dict) -> int:
         # only global rank 0 reads stdin (the ranks share the pipe); the flag reaches the others by all_reduce
         watcher = events.CancelWatcher(read_stdin=ctx.main)
         images = PreparedImages(request["images"], cfg.channels)
-        trainer = Trainer(cfg, images, device, ctx, run_dir, request.get("resumeFrom"))
+        priors = PriorMasks(request["priors"]) if cfg.shape_guided is not None else None
+        trainer = Trainer(cfg, images, device, ctx, run_dir, request.get("resumeFrom"), priors)
         if ctx.main:
             events.emit({"type": "ready", "images": len(images), "startStep": trainer.step, "device": str(device),
                          "worldSize": ctx.world_size})

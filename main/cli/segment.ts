@@ -1,0 +1,208 @@
+/**
+ * `ld-studio segment`: segmentation masks for a folder of images with a shape-guided (or any stage-2)
+ * LD model, through ONNX Runtime (ld-method.md §5.5). Per image it writes, at the ORIGINAL image size,
+ * `<stem>_prob.png` (the probability, 16-bit by default) and `<stem>_mask.png` (0/255, probability >
+ * --threshold). The probability is the clustering map of --cluster (default 0, the channel the shape
+ * prior constrains: "attention") or the embedding soft label of that cluster ("cos").
+ *
+ * Prints one JSON line on stdout; a progress bar and messages go to stderr. Unreadable images are
+ * skipped and named. Exit codes: 0 done, 1 failed, 2 bad arguments.
+ */
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { basename, extname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { PNG } from 'pngjs';
+import { baseSizeFor } from '../engine/data/prepare';
+import { LdOnnxModel, type OrtExecutionProvider } from '../engine/infer/onnxModel';
+import { DEFAULT_INFER_SIZE, type InputFit } from '../engine/infer/preprocess';
+import { dice } from '../engine/shapeGuided/quadMasks';
+import { DEFAULT_THRESHOLD, predictImage, SEGMENT_METHODS, thresholdMask, toOriginalSize, type SegmentMethod } from '../engine/shapeGuided/segment';
+import { readImage } from '../io';
+import { ImageReadError } from '../io/imageRecord';
+import { scanFolder } from '../io/listImageFiles';
+import { writeFileAtomic } from '../project/atomicWrite';
+import { ModelUsageError, resolveModel, trainingSettings } from '../project/modelSource';
+import { ProgressBar } from './progressBar';
+
+export const SEGMENT_USAGE = `  ld-studio segment --model <run-dir|checkpoint.safetensors|model.onnx> --images <dir> --out <dir> [options]
+      Segment every image of a folder with a shape-guided (or any stage-2) model, ld-method.md §5.5.
+      Writes <stem>_prob.png and <stem>_mask.png at each image's original size, and segment.json.
+      --method attention|cos  attention (default): the cluster's map a_c; cos: the embedding soft
+                           label s_c = softmax_k(z·r_k / 0.2) with r_k the cluster's mean embedding
+      --threshold T        mask = probability > T (default ${DEFAULT_THRESHOLD})
+      --cluster C          which cluster (default 0: the one the shape prior constrains)
+      --size N             network input side, rounded to a multiple of 16 (default: the training
+                           size's base size, size·512/448, from the run; else ${DEFAULT_INFER_SIZE})
+      --fit square|long-side  square (default): squeezed to size×size as in training; long-side keeps
+                           the aspect ratio
+      --fov T              field-of-view mask: pixels darker than T (of the [0, 1] range) are never
+                           foreground; the reference uses 0.078 (20/255) on fundus photographs (default off)
+      --prob-bits 16|8     bit depth of <stem>_prob.png (default 16)
+      --step N             with a run directory: the checkpoint of step N (default: the latest)
+      --ep auto|cpu|cuda   ONNX Runtime execution provider (default auto)
+      --threads N          CPU threads (default: one per physical core)
+`;
+
+class SegmentUsageError extends Error {}
+
+const OPTIONS = {
+  model: { type: 'string' },
+  images: { type: 'string' },
+  out: { type: 'string' },
+  method: { type: 'string' },
+  threshold: { type: 'string' },
+  cluster: { type: 'string' },
+  size: { type: 'string' },
+  fit: { type: 'string' },
+  fov: { type: 'string' },
+  'prob-bits': { type: 'string' },
+  step: { type: 'string' },
+  ep: { type: 'string' },
+  threads: { type: 'string' },
+} as const;
+
+function intArg(value: string | undefined, name: string, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isInteger(n) || n < min) throw new SegmentUsageError(`--${name} expects an integer ≥ ${min}, got '${value}'`);
+  return n;
+}
+
+function numberArg(value: string | undefined, name: string, lo: number, hi: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < lo || n > hi) throw new SegmentUsageError(`--${name} expects a number in [${lo}, ${hi}], got '${value}'`);
+  return n;
+}
+
+function oneOf<T extends string>(value: string | undefined, name: string, allowed: readonly T[]): T | undefined {
+  if (value === undefined) return undefined;
+  if (!allowed.includes(value as T)) throw new SegmentUsageError(`--${name} must be one of ${allowed.join(', ')}, got '${value}'`);
+  return value as T;
+}
+
+const PROVIDERS: Record<string, OrtExecutionProvider[]> = { auto: ['cuda', 'cpu'], cpu: ['cpu'], cuda: ['cuda'] };
+
+function greyPng(width: number, height: number, values: Uint8Array | Uint16Array, bits: 8 | 16): Buffer {
+  const png = new PNG({ width, height, bitDepth: bits, colorType: 0, inputColorType: 0, inputHasAlpha: false });
+  png.data = Buffer.from(values.buffer, values.byteOffset, values.byteLength);
+  return PNG.sync.write(png, { bitDepth: bits, colorType: 0, inputColorType: 0, inputHasAlpha: false });
+}
+
+function probabilityPng(prob: Float32Array, width: number, height: number, bits: 8 | 16): Buffer {
+  if (bits === 8) {
+    const v = new Uint8Array(prob.length);
+    for (let i = 0; i < prob.length; i++) v[i] = Math.round(prob[i] * 255);
+    return greyPng(width, height, v, 8);
+  }
+  const v = new Uint16Array(prob.length);
+  for (let i = 0; i < prob.length; i++) v[i] = Math.round(prob[i] * 65535);
+  return greyPng(width, height, v, 16);
+}
+
+const ms = (t0: number) => Math.round(performance.now() - t0);
+
+async function segment(args: string[]): Promise<number> {
+  let values: Record<string, string | undefined>;
+  try {
+    values = parseArgs({ args, options: OPTIONS, strict: true, allowPositionals: false }).values;
+  } catch (err) {
+    throw new SegmentUsageError((err as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, ''));
+  }
+  for (const name of ['model', 'images', 'out'] as const) if (!values[name]) throw new SegmentUsageError(`--${name} is required`);
+  const method: SegmentMethod = oneOf(values.method, 'method', SEGMENT_METHODS) ?? 'attention';
+  const threshold = numberArg(values.threshold, 'threshold', 0, 1) ?? DEFAULT_THRESHOLD;
+  const cluster = intArg(values.cluster, 'cluster', 0) ?? 0;
+  const fit: InputFit = oneOf(values.fit, 'fit', ['square', 'long-side'] as const) ?? 'square';
+  const fovThreshold = numberArg(values.fov, 'fov', 0, 1) ?? 0;
+  const bits = (Number(oneOf(values['prob-bits'], 'prob-bits', ['8', '16'] as const) ?? '16') as 8 | 16);
+  const step = intArg(values.step, 'step', 0);
+  const threads = intArg(values.threads, 'threads', 0);
+  const ep = values.ep ?? 'auto';
+  const providers = PROVIDERS[ep];
+  if (!providers) throw new SegmentUsageError(`--ep must be auto, cpu or cuda, got '${ep}'`);
+  const imagesDir = resolve(values.images!);
+  if (!existsSync(imagesDir)) throw new SegmentUsageError(`--images ${values.images}: folder not found`);
+  if (!statSync(imagesDir).isDirectory()) throw new SegmentUsageError(`--images ${values.images}: this is a file; give the folder that holds the images`);
+  const outDir = resolve(values.out!);
+
+  const t0 = performance.now();
+  const model = resolveModel(values.model!, step);
+  const trained = trainingSettings(model);
+  const size = intArg(values.size, 'size', 16) ?? (trained.size ? Math.round(baseSizeFor(trained.size) / 16) * 16 : DEFAULT_INFER_SIZE);
+  const scan = await scanFolder(imagesDir);
+  if (scan.files.length === 0) throw new Error(`${imagesDir}: no DICOM, PNG, JPEG or TIFF images in this folder`);
+  const session = await LdOnnxModel.load(model.source, { executionProviders: providers, threads });
+  if (ep === 'cuda') for (const note of session.notes) process.stderr.write(`segment: ${note}\n`);
+  const bar = new ProgressBar();
+  const results: Array<Record<string, unknown>> = [];
+  const skipped: Array<{ file: string; reason: string }> = [];
+  const used = new Set<string>();
+  try {
+    if (session.clusters === 0) throw new Error(`${model.path}: the model has no clustering branch (a stage-1 model); segment needs a stage-2 or shape-guided model`);
+    if (cluster >= session.clusters) throw new SegmentUsageError(`--cluster ${cluster}: the model has clusters 0..${session.clusters - 1}`);
+    mkdirSync(outDir, { recursive: true });
+    for (const [i, file] of scan.files.entries()) {
+      bar.update(i, scan.files.length, basename(file.path));
+      let record;
+      try {
+        record = await readImage(file.path, { id: file.id });
+      } catch (err) {
+        const reason = err instanceof ImageReadError ? err.reason : (err as Error).message;
+        skipped.push({ file: file.path, reason });
+        bar.message(`skipped ${file.path}: ${reason}`);
+        continue;
+      }
+      const t = performance.now();
+      const pred = await predictImage(session, record, { size, fit, cluster, fovThreshold });
+      const prob = toOriginalSize(pred[method], pred.width, pred.height, record.width, record.height);
+      const mask = thresholdMask(prob, threshold);
+      // the other prediction, for a per-image agreement figure (Dice of the two masks)
+      const other = thresholdMask(toOriginalSize(pred[method === 'attention' ? 'cos' : 'attention'], pred.width, pred.height, record.width, record.height), threshold);
+      let stem = basename(file.path, extname(file.path));
+      if (used.has(stem)) stem = basename(file.path).replace(/\./g, '_');
+      used.add(stem);
+      const probPath = join(outDir, `${stem}_prob.png`);
+      const maskPath = join(outDir, `${stem}_mask.png`);
+      writeFileAtomic(probPath, probabilityPng(prob, record.width, record.height, bits));
+      writeFileAtomic(maskPath, greyPng(record.width, record.height, mask, 8));
+      let on = 0;
+      for (let k = 0; k < mask.length; k++) if (mask[k]) on++;
+      const agreement = dice(mask, other);
+      results.push({
+        image: file.path, width: record.width, height: record.height, prob: probPath, mask: maskPath,
+        foreground: on / mask.length, agreement: Number.isFinite(agreement) ? agreement : null, ms: ms(t),
+      });
+    }
+    bar.update(scan.files.length, scan.files.length, 'done');
+    bar.finish();
+  } finally {
+    await session.dispose();
+  }
+  const report = {
+    out: outDir,
+    method, threshold, cluster, size, fit, fov: fovThreshold || null, probBits: bits,
+    model: { path: model.path, checkpoint: model.checkpoint, step: model.step, exported: model.exported, cached: model.cached, clusters: session.clusters },
+    executionProvider: session.executionProvider,
+    images: { found: scan.files.length, written: results.length, skipped },
+    results,
+    totalMs: ms(t0),
+  };
+  writeFileAtomic(join(outDir, 'segment.json'), JSON.stringify(report, null, 2) + '\n');
+  process.stdout.write(JSON.stringify(report) + '\n');
+  return results.length > 0 ? 0 : 1;
+}
+
+/** `ld-studio segment …`; returns the exit code (0 done, 1 failed, 2 bad arguments). */
+export async function segmentCommand(args: string[]): Promise<number> {
+  try {
+    return await segment(args);
+  } catch (err) {
+    if (err instanceof SegmentUsageError || err instanceof ModelUsageError) {
+      process.stderr.write(`ld-studio segment: ${err.message}\n\nUsage:\n${SEGMENT_USAGE}`);
+      return 2;
+    }
+    process.stderr.write(`ld-studio segment: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  }
+}
