@@ -1,16 +1,22 @@
 /**
  * Electron main process: one window on the built renderer, served from the privileged `ld-studio://app/`
  * scheme (not file://, where Chromium blocks module scripts, workers and wasm), with a strict CSP, no
- * navigation, no popups, no permissions, and the IPC handler table registered on ipcMain.
+ * navigation, no popups, no permissions, and the IPC handler table registered on ipcMain. The viewer's
+ * pixels come from `ld-studio://app/api/images/<id>/pixels` and an image's mask from
+ * `ld-studio://app/api/images/<id>/mask` (same paths as browser mode). The File menu
+ * sends `app:command` events that the renderer carries out.
  *
  *   electron . [--project <dir>]
  */
-import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, session, type MenuItemConstructorOptions, type WebContents } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, session, type MenuItemConstructorOptions, type OpenDialogOptions, type WebContents } from 'electron';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { eventChannelPrefix, type IpcEnvelope } from '../preload/api';
+import { eventChannelPrefix, type EventName, type IpcEnvelope, type IpcEvents, type RequestOf } from '../preload/api';
 import { parseLaunchArgs } from './args';
-import { createHandlerTable, invokeChannel, toErrorPayload, type EventSink } from './ipc/registry';
+import { SUPPORTED_EXTENSIONS } from './io/sniffFormat';
+import { PixelsError, pixelsResponseHeaders, readPixels } from './ipc/pixels';
+import { maskResponseHeaders, readMaskPayload } from './ipc/segment';
+import { createHandlerTable, invokeChannel, toErrorPayload, type Dialogs, type EventSink, type HandlerTable } from './ipc/registry';
 import { CONTENT_SECURITY_POLICY, contentTypeFor, resolveStaticFile, SECURITY_HEADERS } from './static';
 
 const SCHEME = 'ld-studio';
@@ -24,8 +30,13 @@ const preloadPath = join(__dirname, '../preload/index.js');
 
 const launch = parseLaunchArgs(process.argv.slice(1));
 for (const e of launch.errors) console.error(`ld-studio: ${e}`);
-/** `--project <dir>`: kept for the project store (a later issue opens it at start). */
+/** `--project <dir>`: opened at start. */
 export const initialProject = launch.project;
+
+const PIXELS_ROUTE = /^\/api\/images\/([^/]+)\/pixels$/;
+const MASK_ROUTE = /^\/api\/images\/([^/]+)\/mask$/;
+/** The IPC handler table (and its session: the open project, jobs, training); created when the app is ready. */
+let table: HandlerTable | undefined;
 
 // Must happen before 'ready'.
 protocol.registerSchemesAsPrivileged([
@@ -52,11 +63,29 @@ app.on('window-all-closed', () => {
   if (process.platform !== 'darwin') app.quit();
 });
 
+// Before quitting: stop jobs and training (it writes a checkpoint) and save the project.
+let disposed = false;
+app.on('before-quit', (event) => {
+  if (disposed || !table) return;
+  event.preventDefault();
+  disposed = true;
+  table.dispose().finally(() => app.quit());
+});
+app.on('will-quit', () => table?.session.flushSync());
+
 async function start(): Promise<void> {
   serveRendererProtocol();
   hardenSession();
   registerIpc();
   Menu.setApplicationMenu(buildMenu());
+  if (initialProject && table) {
+    try {
+      await invokeChannel(table, 'project:open', { dir: initialProject });
+      Menu.setApplicationMenu(buildMenu());
+    } catch (err) {
+      console.error(`ld-studio: --project ${initialProject}: ${(err as Error).message}`);
+    }
+  }
   createWindow();
   app.on('activate', () => {
     if (BrowserWindow.getAllWindows().length === 0) createWindow();
@@ -69,6 +98,10 @@ function serveRendererProtocol(): void {
     const url = new URL(request.url);
     if (url.host !== 'app') return textResponse(404, 'Not found');
     if (request.method !== 'GET' && request.method !== 'HEAD') return textResponse(405, 'Method not allowed');
+    const pixels = PIXELS_ROUTE.exec(url.pathname);
+    if (pixels) return imageDataResponse(pixels[1], 'pixels', request.method === 'HEAD');
+    const mask = MASK_ROUTE.exec(url.pathname);
+    if (mask) return imageDataResponse(mask[1], 'mask', request.method === 'HEAD');
     const found = await resolveStaticFile(rendererDir, url.pathname);
     if (!found.ok) return textResponse(found.status, found.reason);
     const body = request.method === 'HEAD' ? null : await readFile(found.file);
@@ -77,6 +110,30 @@ function serveRendererProtocol(): void {
       headers: { ...SECURITY_HEADERS, 'Content-Type': contentTypeFor(found.file), 'Cache-Control': 'no-cache' },
     });
   });
+}
+
+/** An image's pixels or mask: binary body, JSON header (`X-LD-Pixels` / `X-LD-Mask`). */
+async function imageDataResponse(rawId: string, what: 'pixels' | 'mask', head: boolean): Promise<Response> {
+  if (!table) return textResponse(503, 'not ready');
+  let imageId: string;
+  try {
+    imageId = decodeURIComponent(rawId);
+  } catch {
+    return textResponse(400, 'malformed image id');
+  }
+  try {
+    const session = table.session;
+    const { headers, body } =
+      what === 'pixels'
+        ? await readPixels(session, imageId).then((p) => ({ headers: pixelsResponseHeaders(p), body: p.body }))
+        : await readMaskPayload(session, imageId).then((m) => ({ headers: maskResponseHeaders(m), body: m.body }));
+    return new Response(head ? null : new Uint8Array(body.buffer, body.byteOffset, body.byteLength), {
+      status: 200,
+      headers: { ...SECURITY_HEADERS, ...headers },
+    });
+  } catch (err) {
+    return textResponse(err instanceof PixelsError ? err.status : 500, (err as Error).message);
+  }
 }
 
 function textResponse(status: number, text: string): Response {
@@ -119,19 +176,53 @@ function sameOrigin(url: string, origin: string): boolean {
   }
 }
 
+function send<E extends EventName>(event: E, payload: IpcEvents[E]): void {
+  for (const win of BrowserWindow.getAllWindows()) if (!win.webContents.isDestroyed()) win.webContents.send(eventChannelPrefix + event, payload);
+}
+
+/** Native open / save dialogs for `dialog:open`, attached to the focused window. */
+const dialogs: Dialogs = {
+  async open({ kind, title, defaultPath }: RequestOf<'dialog:open'>) {
+    const win = BrowserWindow.getFocusedWindow() ?? BrowserWindow.getAllWindows()[0];
+    if (kind === 'save') {
+      const options = { title, defaultPath, properties: ['createDirectory', 'showOverwriteConfirmation'] as Array<'createDirectory' | 'showOverwriteConfirmation'> };
+      const r = await (win ? dialog.showSaveDialog(win, options) : dialog.showSaveDialog(options));
+      return r.canceled || !r.filePath ? null : [r.filePath];
+    }
+    const options: OpenDialogOptions =
+      kind === 'folder'
+        ? { title, defaultPath, properties: ['openDirectory', 'createDirectory'] }
+        : {
+            title,
+            defaultPath,
+            properties: ['openFile', 'multiSelections'],
+            filters: [
+              { name: 'Images (DICOM, PNG, JPEG, TIFF)', extensions: SUPPORTED_EXTENSIONS.map((e) => e.slice(1)) },
+              { name: 'All files (DICOM often has no extension)', extensions: ['*'] },
+            ],
+          };
+    const r = await (win ? dialog.showOpenDialog(win, options) : dialog.showOpenDialog(options));
+    return r.canceled || r.filePaths.length === 0 ? null : r.filePaths;
+  },
+};
+
+/** Channels after which the File menu's Open Recent list may have changed. */
+const PROJECT_CHANNELS = new Set(['project:create', 'project:open', 'project:openSample', 'project:close']);
+
 /** Each channel of the handler table on ipcMain; errors come back as `{ error }`, never as a throw. */
 function registerIpc(): void {
-  const emit: EventSink = (event, payload) => {
-    for (const win of BrowserWindow.getAllWindows()) win.webContents.send(eventChannelPrefix + event, payload);
-  };
-  const table = createHandlerTable({ emit });
-  for (const channel of table.keys()) {
+  const emit: EventSink = (event, payload) => send(event, payload);
+  table = createHandlerTable({ emit, userDataDir: app.getPath('userData'), dialogs });
+  const handlers = table;
+  for (const channel of handlers.keys()) {
     ipcMain.handle(channel, async (event, payload: unknown): Promise<IpcEnvelope<unknown>> => {
       if (!trustedSender(event.sender, event.senderFrame?.url)) {
         return { error: { code: 'bad_request', message: 'IPC from an untrusted frame refused' } };
       }
       try {
-        return { result: (await invokeChannel(table, channel, payload)) ?? null };
+        const result = (await invokeChannel(handlers, channel, payload)) ?? null;
+        if (PROJECT_CHANNELS.has(channel)) Menu.setApplicationMenu(buildMenu());
+        return { result };
       } catch (err) {
         const error = toErrorPayload(err);
         if (error.code === 'internal') console.error(`[ipc] ${channel} failed:`, err);
@@ -172,9 +263,25 @@ function createWindow(): BrowserWindow {
 function buildMenu(): Menu {
   const template: MenuItemConstructorOptions[] = [];
   if (process.platform === 'darwin') template.push({ role: 'appMenu' });
-  template.push(
-    { label: 'File', submenu: [{ role: 'quit' }] },
-  );
+  const command = (name: string, extra: { dir?: string } = {}) => () => send('app:command', { command: name, ...extra });
+  const recent = table?.session.recent.list() ?? [];
+  const recentItems: MenuItemConstructorOptions[] = recent.length
+    ? recent.map((p) => ({ label: `${p.name} — ${p.dir}`, enabled: !p.missing, click: command('project.openRecent', { dir: p.dir }) }))
+    : [{ label: 'No recent projects', enabled: false }];
+  template.push({
+    label: 'File',
+    submenu: [
+      { label: 'New Project…', accelerator: 'CmdOrCtrl+N', click: command('project.new') },
+      { label: 'Open Project…', accelerator: 'CmdOrCtrl+O', click: command('project.open') },
+      { label: 'Open Recent', submenu: recentItems },
+      { label: 'Open Sample Project', click: command('project.openSample') },
+      { type: 'separator' },
+      { label: 'Import Images…', accelerator: 'CmdOrCtrl+I', click: command('images.import') },
+      { label: 'Export Landmarks…', accelerator: 'CmdOrCtrl+E', click: command('export.landmarks') },
+      { type: 'separator' },
+      process.platform === 'darwin' ? { role: 'close' } : { role: 'quit' },
+    ],
+  });
   // macOS routes copy/paste shortcuts through the Edit menu.
   if (process.platform === 'darwin') template.push({ role: 'editMenu' });
   template.push(

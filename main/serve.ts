@@ -1,12 +1,13 @@
 /**
  * Browser-mode entry (built by scripts/start.mjs into out/cli/serve.js): serves out/renderer and the
- * IPC table on loopback until Ctrl+C.
+ * IPC table on loopback until Ctrl+C; events go to the page over the server's WebSocket.
  *
  *   node out/cli/serve.js [--port <n>] [--host <addr>] [--allow-remote] [--project <dir>]
  */
 import { resolve } from 'node:path';
 import { parseLaunchArgs } from './args';
-import { startServer } from './server';
+import { createHandlerTable, invokeChannel } from './ipc/registry';
+import { startServer, type RunningServer } from './server';
 
 async function main(): Promise<void> {
   const args = parseLaunchArgs(process.argv.slice(2));
@@ -16,15 +17,33 @@ async function main(): Promise<void> {
   }
   // out/cli/serve.js → out/renderer; LD_STUDIO_RENDERER_DIR overrides (e.g. a packaged layout).
   const rendererDir = resolve(process.env.LD_STUDIO_RENDERER_DIR ?? resolve(__dirname, '../renderer'));
-  const server = await startServer({ rendererDir, port: args.port, host: args.host, allowRemote: args.allowRemote });
+  // events go to the server's WebSocket clients (nothing is emitted before the server listens)
+  const handlers = createHandlerTable({ emit: (event, payload) => server.broadcast(event, payload) });
+  const server: RunningServer = await startServer({ rendererDir, port: args.port, host: args.host, allowRemote: args.allowRemote, handlers });
   console.log(`LD Studio (browser mode): ${server.url}`);
-  if (args.project) console.log(`(--project ${args.project} noted; opening projects comes with the project store)`);
+  if (args.project) {
+    try {
+      const project = await invokeChannel(handlers, 'project:open', { dir: args.project });
+      console.log(`project: ${project.name} (${project.dir}, ${project.images.length} images)`);
+    } catch (err) {
+      console.error(`ld-studio: --project ${args.project}: ${(err as Error).message}`);
+    }
+  }
 
+  // Whatever happens, the open project's last changes reach the disk.
+  process.on('exit', () => handlers.session.flushSync());
   let closing = false;
   const stop = () => {
     if (closing) process.exit(130);
     closing = true;
-    server.close().then(() => process.exit(0), () => process.exit(1));
+    // stop training with a checkpoint, save the project, then close the server
+    handlers
+      .dispose()
+      .then(() => server.close())
+      .then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);

@@ -2,13 +2,17 @@
  * Browser mode: the same renderer and the same IPC handler table as the Electron app, served on
  * loopback HTTP (node:http only).
  *
- *   GET  /…                      the built renderer (static files, CSP header on every response)
- *   POST /api/invoke/<channel>   JSON body = payload → 200 { result } | 4xx/5xx { error }
+ *   GET  /…                         the built renderer (static files, CSP header on every response)
+ *   POST /api/invoke/<channel>      JSON body = payload → 200 { result } | 4xx/5xx { error }
+ *   GET  /api/images/<id>/pixels    an image's pixels: binary body, `X-LD-Pixels` header (PixelsHeader JSON)
+ *   GET  /api/images/<id>/mask      an image's mask: width·height bytes 0/1, `X-LD-Mask` header (MaskHeader JSON); 404 without one
+ *   GET  /api/events                WebSocket upgrade: every event as a `{ event, payload }` JSON text message
  *
  * Every request must carry the session token: `Authorization: Bearer <token>`, or the cookie that a
  * page load with `?token=<token>` sets (HttpOnly, SameSite=Strict; the redirect drops the token from
- * the address bar). The Host header must name the loopback address and port (DNS-rebinding defence).
- * Events (WebSocket) come later: attach to `httpServer`'s 'upgrade' and gate it with `authorize`.
+ * the address bar). The Host header must name the loopback address and port (DNS-rebinding defence),
+ * and a browser's Origin header, when sent, must be ours. A refused WebSocket upgrade gets a plain
+ * HTTP 401/403/404 response on the socket.
  *
  * Prints nothing (except a warning when `allowRemote` opens it beyond loopback); the caller prints `url`.
  */
@@ -16,8 +20,12 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { isIP, type AddressInfo, type Socket } from 'node:net';
-import type { IpcErrorPayload } from '../preload/api';
+import type { Duplex } from 'node:stream';
+import { WebSocket, WebSocketServer } from 'ws';
+import type { EventName, IpcErrorPayload, IpcEvents } from '../preload/api';
+import { PixelsError, pixelsResponseHeaders, readPixels } from './ipc/pixels';
 import { createHandlerTable, httpStatusFor, IpcBadRequestError, invokeChannel, toErrorPayload, type HandlerTable } from './ipc/registry';
+import { maskResponseHeaders, readMaskPayload } from './ipc/segment';
 import { contentTypeFor, resolveStaticFile, SECURITY_HEADERS } from './static';
 
 export interface ServerOptions {
@@ -31,7 +39,7 @@ export interface ServerOptions {
   token?: string;
   /** Listen beyond loopback (prints a warning). The token is still required. */
   allowRemote?: boolean;
-  /** Default `createHandlerTable()`. */
+  /** Default `createHandlerTable({ emit: <this server's broadcast> })`. */
   handlers?: HandlerTable;
   /** Largest accepted request body; default 16 MiB. */
   maxBodyBytes?: number;
@@ -46,16 +54,25 @@ export interface RunningServer {
   origin: string;
   port: number;
   token: string;
-  /** For a later WebSocket: `httpServer.on('upgrade', …)`, gated with `authorize(req)`. */
   httpServer: Server;
   /** Whether a request carries the token (bearer header or cookie) and an allowed Host. */
   authorize(req: IncomingMessage): boolean;
+  /** Send an event to every connected WebSocket client (the EventSink of browser mode). */
+  broadcast<E extends EventName>(event: E, payload: IpcEvents[E]): void;
+  /** Connected event clients. */
+  readonly eventClients: number;
   close(): Promise<void>;
 }
 
 const LOOPBACK_NAMES = new Set(['localhost', '::1', '[::1]']);
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{16,256}$/;
 const INVOKE_PREFIX = '/api/invoke/';
+const EVENTS_PATH = '/api/events';
+const PIXELS_ROUTE = /^\/api\/images\/([^/]+)\/pixels$/;
+const MASK_ROUTE = /^\/api\/images\/([^/]+)\/mask$/;
+/** Events are small; a client has nothing to send but pings. */
+const MAX_WS_MESSAGE = 64 * 1024;
+const WS_HEARTBEAT_MS = 30_000;
 
 export function isLoopbackHost(host: string): boolean {
   const h = host.toLowerCase();
@@ -73,7 +90,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const token = options.token ?? randomBytes(32).toString('hex');
   if (!TOKEN_PATTERN.test(token)) throw new Error('token must be 16–256 characters of [A-Za-z0-9_-]');
   const tokenBuf = Buffer.from(token);
-  const handlers = options.handlers ?? createHandlerTable();
+  const clients = new Set<WebSocket>();
+  const broadcast = <E extends EventName>(event: E, payload: IpcEvents[E]): void => {
+    if (clients.size === 0) return;
+    const text = JSON.stringify({ event, payload });
+    for (const ws of clients) if (ws.readyState === WebSocket.OPEN) ws.send(text);
+  };
+  const ownHandlers = !options.handlers;
+  const handlers = options.handlers ?? createHandlerTable({ emit: broadcast });
   const maxBodyBytes = options.maxBodyBytes ?? 16 * 1024 * 1024;
   const rendererDir = options.rendererDir;
 
@@ -140,6 +164,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   };
 
   const handleApi = async (req: IncomingMessage, res: ServerResponse, rawPath: string): Promise<void> => {
+    const pixels = PIXELS_ROUTE.exec(rawPath);
+    if (pixels) return handleImageData(req, res, pixels[1], 'pixels');
+    const mask = MASK_ROUTE.exec(rawPath);
+    if (mask) return handleImageData(req, res, mask[1], 'mask');
     if (!rawPath.startsWith(INVOKE_PREFIX)) return sendJson(res, 404, { error: { code: 'bad_request', message: `no API route ${rawPath}` } });
     if (req.method !== 'POST') return sendJson(res, 405, { error: { code: 'bad_request', message: 'use POST' } }, { Allow: 'POST' });
     // Cross-origin pages cannot send this content type without a CORS preflight (which we never allow),
@@ -178,6 +206,32 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     }
   };
 
+  /** The binary routes of one image: its pixels, or its mask. */
+  const handleImageData = async (req: IncomingMessage, res: ServerResponse, rawId: string, what: 'pixels' | 'mask'): Promise<void> => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { error: { code: 'bad_request', message: 'use GET' } }, { Allow: 'GET, HEAD' });
+    const origin = req.headers.origin;
+    if (origin !== undefined && origin !== `http://${req.headers.host}`) {
+      return sendJson(res, 403, { error: { code: 'bad_request', message: 'cross-origin request refused' } });
+    }
+    let imageId: string;
+    try {
+      imageId = decodeURIComponent(rawId);
+    } catch {
+      return sendError(res, new IpcBadRequestError('malformed image id'));
+    }
+    try {
+      const { headers, body } =
+        what === 'pixels'
+          ? await readPixels(handlers.session, imageId).then((p) => ({ headers: pixelsResponseHeaders(p), body: p.body }))
+          : await readMaskPayload(handlers.session, imageId).then((m) => ({ headers: maskResponseHeaders(m), body: m.body }));
+      res.writeHead(200, { ...SECURITY_HEADERS, ...headers });
+      res.end(req.method === 'HEAD' ? undefined : body);
+    } catch (err) {
+      if (err instanceof PixelsError) return sendJson(res, err.status, { error: { code: err.status === 500 ? 'internal' : 'bad_request', message: err.message } });
+      sendError(res, err);
+    }
+  };
+
   const handleStatic = async (req: IncomingMessage, res: ServerResponse, rawPath: string): Promise<void> => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendText(res, 405, 'Method not allowed', { Allow: 'GET, HEAD' });
     const found = await resolveStaticFile(rendererDir, rawPath);
@@ -210,6 +264,41 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     else socket.destroy();
   });
 
+  // Events: WebSocket on /api/events, behind the same Host, Origin and token checks as the API.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_WS_MESSAGE });
+  const refuseUpgrade = (socket: Duplex, status: number, text: string) => {
+    if (!socket.writable) return socket.destroy();
+    const response = `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text)}\r\n${status === 401 ? 'WWW-Authenticate: Bearer\r\n' : ''}\r\n${text}`;
+    socket.end(response, () => socket.destroy());
+  };
+  httpServer.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    const rawUrl = req.url ?? '/';
+    const path = rawUrl.split('?')[0];
+    if (!hostAllowed(req)) return refuseUpgrade(socket, 403, 'Forbidden');
+    if (path !== EVENTS_PATH) return refuseUpgrade(socket, 404, 'Not Found');
+    const origin = req.headers.origin;
+    if (origin !== undefined && origin !== `http://${req.headers.host}`) return refuseUpgrade(socket, 403, 'Forbidden');
+    if (!authorize(req)) return refuseUpgrade(socket, 401, 'Unauthorized');
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      clients.add(ws);
+      let alive = true;
+      ws.on('pong', () => (alive = true));
+      const heartbeat = setInterval(() => {
+        if (!alive) return ws.terminate();
+        alive = false;
+        ws.ping();
+      }, WS_HEARTBEAT_MS);
+      heartbeat.unref();
+      ws.on('close', () => {
+        clearInterval(heartbeat);
+        clients.delete(ws);
+      });
+      ws.on('error', () => ws.terminate());
+      ws.on('message', () => undefined); // nothing to receive: events only go out
+    });
+  });
+
   await new Promise<void>((resolveListen, reject) => {
     httpServer.once('error', reject);
     httpServer.listen(options.port ?? 0, host, () => {
@@ -229,11 +318,21 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     token,
     httpServer,
     authorize,
-    close: () =>
-      new Promise<void>((resolveClose, reject) => {
+    broadcast,
+    get eventClients() {
+      return clients.size;
+    },
+    close: async () => {
+      // a table this server made is this server's to end (save the project, stop jobs)
+      if (ownHandlers) await handlers.dispose();
+      await new Promise<void>((resolveClose, reject) => {
+        for (const ws of clients) ws.terminate();
+        clients.clear();
+        wss.close();
         httpServer.close((err) => (err ? reject(err) : resolveClose()));
         httpServer.closeAllConnections();
-      }),
+      });
+    },
   };
 }
 

@@ -5,11 +5,12 @@
 //
 // --browser forces browser mode. Other arguments go to the app (Electron) or to out/cli/serve.js.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { electronBinary } from './electronBinary.mjs';
 import { nodeBundle } from './esbuild-node.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -53,24 +54,6 @@ if (oldest(appOutputs) < newest(appSources)) {
   if (res.status !== 0) process.exit(res.status ?? 1);
 }
 
-/** The Electron binary if it is already on disk; never triggers electron's lazy download. */
-function electronBinary() {
-  let pkgDir;
-  try {
-    pkgDir = dirname(require.resolve('electron/package.json'));
-  } catch {
-    return { path: undefined, why: 'the electron package is not installed' };
-  }
-  const pathFile = join(pkgDir, 'path.txt');
-  const override = process.env.ELECTRON_OVERRIDE_DIST_PATH;
-  if (!existsSync(pathFile) && !override) {
-    return { path: undefined, why: `no binary has been downloaded (${join(pkgDir, 'path.txt')} is missing; the electron package fetches it on first use, which needs the internet)` };
-  }
-  const rel = existsSync(pathFile) ? readFileSync(pathFile, 'utf8').trim() : 'electron';
-  const bin = override ? join(override, rel) : join(pkgDir, 'dist', rel);
-  return existsSync(bin) ? { path: bin } : { path: undefined, why: `binary missing at ${bin}` };
-}
-
 function run(command, argv) {
   const child = spawn(command, argv, { cwd: root, stdio: 'inherit' });
   // The terminal's Ctrl+C reaches the child too; forward the rest and exit with it.
@@ -78,7 +61,7 @@ function run(command, argv) {
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 130 : 1)));
 }
 
-const electron = forceBrowser ? { path: undefined, why: '--browser given' } : electronBinary();
+const electron = forceBrowser ? { path: undefined, why: '--browser given' } : electronBinary(root);
 if (electron.path) {
   run(electron.path, ['.', ...passArgs]);
 } else {

@@ -6,6 +6,12 @@ import type { DomainHandlers } from './types';
 // does not change while the app runs: probe once per process.
 let probes: BackendProbe[] | undefined;
 
+/** The tfjs backends of this machine, probed once per process. */
+export function probedBackends(): BackendProbe[] {
+  probes ??= probeOnce();
+  return probes;
+}
+
 function probeOnce(): BackendProbe[] {
   // Inside Electron, process.execPath (which the WebGPU probe spawns with `-e`) is the Electron binary:
   // without ELECTRON_RUN_AS_NODE it would start a second app instead of running the script. The call
@@ -25,7 +31,7 @@ function probeOnce(): BackendProbe[] {
 
 export const engineHandlers: DomainHandlers<'engine:info'> = {
   'engine:info': async () => {
-    probes ??= probeOnce();
+    const probes = probedBackends();
     // null, not undefined, for a missing package: JSON (browser mode) would drop the key.
     const found = Object.entries(versions()).map(([name, version]) => [name, version ?? null] as const);
     const shell: Record<string, string | null> = process.versions.electron ? { electron: process.versions.electron, chromium: process.versions.chrome ?? null } : {};

@@ -2,32 +2,60 @@
  * The transport-free handler table: channel → `async (payload: unknown) => result`. Every entry
  * validates its payload with the channel's zod schema before the handler runs. main/app.ts registers
  * the table on ipcMain, main/server.ts on loopback HTTP; tests call it directly.
+ *
+ * Each table owns a Session (the open project, jobs, the training run): `table.session` for the
+ * transports' binary routes (pixels), `table.dispose()` at the end (cancels jobs, stops training
+ * with a checkpoint, saves the project).
  */
 import type { Channel, ResponseOf } from '../../preload/api';
 import { appHandlers } from './app';
 import { channels, requestSchemas } from './contract';
 import { engineHandlers } from './engine';
 import { IpcUnknownChannelError, IpcValidationError } from './errors';
-import type { EventSink, Handler, HandlerContext, RawHandler } from './types';
+import { exportHandlers } from './export';
+import { fsHandlers } from './fs';
+import { imagesHandlers } from './images';
+import { jobHandlers } from './jobs';
+import { landmarksHandlers } from './landmarks';
+import { projectHandlers } from './project';
+import { segmentHandlers } from './segment';
+import { Session, type SessionOptions } from './session';
+import { trainHandlers } from './train';
+import type { Handler, HandlerContext, RawHandler } from './types';
 
 export { IpcBadRequestError, IpcError, IpcUnknownChannelError, IpcValidationError, toErrorPayload, httpStatusFor } from './errors';
 export type { EventSink, HandlerContext, RawHandler } from './types';
+export { Session, type Dialogs, type SessionOptions } from './session';
 
 /** A Map, not an object: a channel named `constructor` or `__proto__` must not find anything. */
-export type HandlerTable = ReadonlyMap<string, RawHandler>;
-
-export interface HandlerTableOptions {
-  /** Where handlers' events go; dropped when omitted. */
-  emit?: EventSink;
+export interface HandlerTable extends ReadonlyMap<string, RawHandler> {
+  readonly session: Session;
+  /** Cancel jobs, stop training (it checkpoints), save and close the project. */
+  dispose(): Promise<void>;
 }
 
+/** `emit`, config folder, sample images, native dialogs: see SessionOptions. */
+export type HandlerTableOptions = SessionOptions;
+
 export function createHandlerTable(options: HandlerTableOptions = {}): HandlerTable {
-  const ctx: HandlerContext = { emit: options.emit ?? (() => undefined) };
+  const session = new Session(options);
+  const ctx: HandlerContext = { emit: session.emit, session };
   // Adding a domain: spread its handlers here. The type below refuses a missing or extra channel.
-  const handlers: { [C in Channel]: Handler<C> } = { ...appHandlers, ...engineHandlers };
+  const handlers: { [C in Channel]: Handler<C> } = {
+    ...appHandlers,
+    ...engineHandlers,
+    ...projectHandlers,
+    ...fsHandlers,
+    ...imagesHandlers,
+    ...trainHandlers,
+    ...landmarksHandlers,
+    ...segmentHandlers,
+    ...exportHandlers,
+    ...jobHandlers,
+  };
   const table = new Map<string, RawHandler>();
   for (const channel of channels) table.set(channel, bind(channel, handlers, ctx));
-  return table;
+  return Object.assign(table, { session, dispose: () => session.dispose() });
 }
 
 function bind<C extends Channel>(channel: C, handlers: { [K in Channel]: Handler<K> }, ctx: HandlerContext): RawHandler {
@@ -41,9 +69,9 @@ function bind<C extends Channel>(channel: C, handlers: { [K in Channel]: Handler
 }
 
 /** Look up and run a channel; throws `IpcUnknownChannelError` for a channel that is not in the table. */
-export function invokeChannel<C extends Channel>(table: HandlerTable, channel: C, payload: unknown): Promise<ResponseOf<C>>;
-export function invokeChannel(table: HandlerTable, channel: string, payload: unknown): Promise<unknown>;
-export async function invokeChannel(table: HandlerTable, channel: string, payload: unknown): Promise<unknown> {
+export function invokeChannel<C extends Channel>(table: ReadonlyMap<string, RawHandler>, channel: C, payload: unknown): Promise<ResponseOf<C>>;
+export function invokeChannel(table: ReadonlyMap<string, RawHandler>, channel: string, payload: unknown): Promise<unknown>;
+export async function invokeChannel(table: ReadonlyMap<string, RawHandler>, channel: string, payload: unknown): Promise<unknown> {
   const handler = typeof channel === 'string' ? table.get(channel) : undefined;
   if (!handler) throw new IpcUnknownChannelError(String(channel), [...table.keys()]);
   return handler(payload);

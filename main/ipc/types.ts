@@ -1,11 +1,14 @@
 import type { Channel, EventName, IpcEvents, RequestOf, ResponseOf } from '../../preload/api';
+import type { Session } from './session';
 
 /** Pushes an event to the renderer(s); each transport supplies its own. */
 export type EventSink = <E extends EventName>(event: E, payload: IpcEvents[E]) => void;
 
-/** Per-table services handed to every handler (grows with later domains: project store, jobs…). */
+/** Per-table services handed to every handler. */
 export interface HandlerContext {
   emit: EventSink;
+  /** The open project, running jobs and training, caches: one per handler table. */
+  session: Session;
 }
 
 /** A handler receives the payload already validated by its channel's schema. */

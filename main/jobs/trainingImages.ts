@@ -1,12 +1,13 @@
 /**
- * Reads a folder of images and prepares each one for training right away (the full-resolution
- * pixels are dropped), so hundreds of large radiographs fit in memory. Unreadable files are listed,
- * not fatal; a folder with no usable image is.
+ * Reads a folder of images (or an explicit list of image files, e.g. a project's) and prepares each
+ * one for training right away (the full-resolution pixels are dropped), so hundreds of large
+ * radiographs fit in memory. Unreadable files are listed, not fatal; no usable image at all is.
  */
+import { basename, isAbsolute, relative, resolve, sep } from 'node:path';
 import { baseSizeFor, prepareImage, type PreparedImage } from '../engine/data';
 import { readImage } from '../io';
 import { ImageReadError } from '../io/imageRecord';
-import { scanFolder } from '../io/listImageFiles';
+import { scanFolder, type ImageFile } from '../io/listImageFiles';
 
 export interface ImageFailure {
   file: string;
@@ -18,14 +19,37 @@ export interface LoadedImages {
   failures: ImageFailure[];
 }
 
+export interface TrainingImageOptions {
+  cropSize: number;
+  channels: 1 | 3;
+  recursive?: boolean;
+  /**
+   * Train on exactly these image files instead of scanning `dir` (ids: the path relative to `dir`
+   * when inside it, else the file name).
+   */
+  files?: readonly string[];
+}
+
+/** Image files given by path → ids as a folder scan would give them. */
+export function imageFilesOf(dir: string, files: readonly string[]): ImageFile[] {
+  const root = resolve(dir);
+  return files.map((file) => {
+    const path = resolve(file);
+    const rel = relative(root, path);
+    const inside = rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
+    return { path, id: inside ? rel.split(sep).join('/') : basename(path) };
+  });
+}
+
 export async function loadTrainingImages(
   dir: string,
-  opts: { cropSize: number; channels: 1 | 3; recursive?: boolean },
+  opts: TrainingImageOptions,
   onProgress?: (done: number, total: number, file: string) => void,
 ): Promise<LoadedImages> {
-  const scan = await scanFolder(dir, { recursive: opts.recursive });
+  const scan = opts.files ? { files: imageFilesOf(dir, opts.files) } : await scanFolder(dir, { recursive: opts.recursive });
   if (scan.files.length === 0) {
-    throw new ImageReadError(dir, 'no DICOM, PNG, JPEG or TIFF images found in this folder; choose the folder that holds the images', 'not-an-image');
+    const what = opts.files ? 'no image files were given to train on; import images first' : 'no DICOM, PNG, JPEG or TIFF images found in this folder; choose the folder that holds the images';
+    throw new ImageReadError(dir, what, 'not-an-image');
   }
   const baseSize = baseSizeFor(opts.cropSize);
   const out: LoadedImages = { images: [], failures: [] };

@@ -3,7 +3,7 @@
  * (system, conda, venv, pyenv): the explicit choice wins, then the active environment, then PATH,
  * then common install locations. The report says which one was used and why the others were not.
  */
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -62,6 +62,24 @@ export function engineEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 export function probePython(candidate: string): PythonProbe {
   if (candidate.includes('/') && !existsSync(candidate)) return { candidate, ok: false, detail: 'not found' };
   const res = spawnSync(candidate, ['-m', 'ld_torch', 'info'], { encoding: 'utf8', timeout: 120_000, env: engineEnv() });
+  return probeResult(candidate, res);
+}
+
+/** probePython without blocking the event loop (the app's main process must stay responsive). */
+export function probePythonAsync(candidate: string): Promise<PythonProbe> {
+  if (candidate.includes('/') && !existsSync(candidate)) return Promise.resolve({ candidate, ok: false, detail: 'not found' });
+  return new Promise((resolve) => {
+    execFile(candidate, ['-m', 'ld_torch', 'info'], { encoding: 'utf8', timeout: 120_000, env: engineEnv(), maxBuffer: 4 * 1024 * 1024 }, (error, stdout, stderr) => {
+      // error.code: the exit status (a number), or a spawn failure such as 'ENOENT' (a string); killed: the timeout
+      const code = (error as (Error & { code?: unknown; killed?: boolean }) | null)?.code;
+      if (!error) resolve(probeResult(candidate, { status: 0, stdout, stderr }));
+      else if (typeof code === 'number' && !(error as { killed?: boolean }).killed) resolve(probeResult(candidate, { status: code, stdout, stderr }));
+      else resolve(probeResult(candidate, { error, status: null, stdout, stderr }));
+    });
+  });
+}
+
+function probeResult(candidate: string, res: { error?: Error; status: number | null; stdout: string; stderr: string }): PythonProbe {
   if (res.error) return { candidate, ok: false, detail: res.error.message };
   if (res.status !== 0) {
     const last = (res.stderr ?? '').trim().split('\n').filter(Boolean).pop() ?? `exit ${res.status}`;
@@ -90,6 +108,25 @@ export function findTorch(explicit?: string): TorchDiscovery {
       return result;
     }
     if (explicit && candidate === explicit) break; // an explicit choice that fails is reported, not replaced
+  }
+  const result = { probes };
+  if (!explicit) cached = result;
+  return result;
+}
+
+/** findTorch without blocking the event loop; shares findTorch's per-process cache. */
+export async function findTorchAsync(explicit?: string): Promise<TorchDiscovery> {
+  if (!explicit && cached) return cached;
+  const probes: PythonProbe[] = [];
+  for (const candidate of pythonCandidates(explicit)) {
+    const probe = await probePythonAsync(candidate);
+    probes.push(probe);
+    if (probe.ok) {
+      const result = { found: { ...probe.info!, interpreter: candidate }, probes };
+      if (!explicit) cached = result;
+      return result;
+    }
+    if (explicit && candidate === explicit) break;
   }
   const result = { probes };
   if (!explicit) cached = result;

@@ -12,7 +12,9 @@ import type { LossValues } from '../engine/trainer/step';
 import type { TrainJob } from '../jobs/trainJob';
 import { beginRun } from '../jobs/runRecord';
 import type { TrainEvent, TrainResult } from '../jobs/trainRun';
-import { loadTrainingImages } from '../jobs/trainingImages';
+import { loadTrainingImagesInWorker } from '../jobs/prepareInWorker';
+import { loadPriorMasks, writePreparedPriors } from '../engine/shapeGuided/priorLoader';
+import { appendGanRow, truncateGan } from '../engine/shapeGuided/runFiles';
 import { writeFileAtomic } from '../project/atomicWrite';
 import { RunDir } from '../project/runDir';
 import { engineEnv, type TorchInfo } from './findPython';
@@ -29,6 +31,8 @@ export interface DistributedOptions {
 
 export interface TorchTrainRequest {
   imagesDir: string;
+  /** Train on exactly these files instead of every image in `imagesDir`. */
+  imageFiles?: string[];
   runDir: string;
   config: Omit<TrainConfig, 'filterGrad'>;
   python: string;
@@ -71,19 +75,28 @@ export function startTorchTrainingJob(req: TorchTrainRequest): TrainJob {
       if (step === undefined) throw new Error(`${run.checkpointDir}: no checkpoint to resume from; start the run without --resume`);
       resumeFrom = run.checkpointPath(step);
     }
-    const { images, failures } = await loadTrainingImages(req.imagesDir, { cropSize: req.config.size, channels: req.config.channels }, (done, total, file) =>
+    const source = { cropSize: req.config.size, channels: req.config.channels, files: req.imageFiles };
+    // decoded in a worker thread: the caller (the app's main process) stays responsive
+    const { images, failures } = await loadTrainingImagesInWorker(req.imagesDir, source, (done, total, file) =>
       events.emit('event', { type: 'loading', done, total, file }),
     );
+    // shape-guided: the prior masks are read before the run directory is touched, so a bad folder leaves no run behind
+    const sg = req.config.shapeGuided;
+    const priors = sg ? await loadPriorMasks(sg.priorDir, { maxSide: sg.priorMaxSide }, (done, total, file) => events.emit('event', { type: 'loading', done, total, file })) : undefined;
     const info = beginRun(run, req.resume, {
       imagesDir: req.imagesDir, config: req.config, engine: 'torch', backend: req.device,
       backendReason: `PyTorch ${req.torch.torch} via ${req.python}${req.distributed ? `, ${req.distributed.procsPerNode} process(es) per node` : ''}`,
       images: images.length, failures: failures.length, extraVersions: { torch: req.torch.torch, python: req.torch.python.split(' ')[0] },
     });
-    if (resumeFrom) run.truncateLoss(Number(/step-(\d+)/.exec(resumeFrom)![1]));
+    if (resumeFrom) {
+      run.truncateLoss(Number(/step-(\d+)/.exec(resumeFrom)![1]));
+      truncateGan(req.runDir, Number(/step-(\d+)/.exec(resumeFrom)![1]));
+    }
     const cacheDir = join(req.runDir, 'cache');
     const prepared = writePreparedImages(cacheDir, images, req.config.size, req.config.channels);
+    const priorsFile = priors ? writePreparedPriors(cacheDir, priors.priors) : undefined;
     const requestFile = join(cacheDir, 'torch-request.json');
-    writeFileAtomic(requestFile, JSON.stringify({ runDir: req.runDir, images: prepared, config: req.config, device: req.device, resumeFrom }, null, 2));
+    writeFileAtomic(requestFile, JSON.stringify({ runDir: req.runDir, images: prepared, config: req.config, device: req.device, resumeFrom, ...(priorsFile ? { priors: priorsFile } : {}) }, null, 2));
 
     const [cmd, ...args] = engineCommand(req, requestFile);
     const proc = spawn(cmd, args, { env: engineEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
@@ -111,9 +124,13 @@ export function startTorchTrainingJob(req: TorchTrainRequest): TrainJob {
       }
       if (e.type === 'ready') {
         startStep = e.startStep;
-        events.emit('event', { type: 'ready', images: images.length, failures, startStep });
+        events.emit('event', {
+          type: 'ready', images: images.length, failures, startStep,
+          ...(priors ? { priors: { count: priors.priors.length, failures: priors.failures, meanForeground: priors.meanForeground } } : {}),
+        });
       } else if (e.type === 'step') {
         run.appendLoss(e);
+        appendGanRow(req.runDir, e.step, e.losses);
         lastLosses = e.losses;
         const elapsed = (Date.now() - started) / 1000;
         const perStep = elapsed / Math.max(1, e.step - startStep);

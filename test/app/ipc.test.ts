@@ -1,6 +1,8 @@
 /**
  * The transport-free handler table (main/ipc): payload validation, unknown channels, real handlers.
  */
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { channels, requestSchemas } from '../../main/ipc/contract';
 import {
@@ -12,12 +14,13 @@ import {
   toErrorPayload,
 } from '../../main/ipc/registry';
 
-const table = createHandlerTable();
+const table = createHandlerTable({ configDir: join(tmpdir(), 'ld-ipc-test-config'), sampleImagesDir: null });
 
 describe('handler table', () => {
   it('has exactly one entry per contract channel', () => {
     expect([...table.keys()].sort()).toEqual([...channels].sort());
-    expect(Object.keys(requestSchemas).sort()).toEqual(['app:ping', 'engine:info']);
+    expect(Object.keys(requestSchemas)).toEqual(expect.arrayContaining(['app:ping', 'engine:info', 'project:open', 'images:import', 'train:start', 'landmarks:propagate', 'export:landmarks', 'job:cancel']));
+    expect(Object.keys(requestSchemas)).toHaveLength(channels.length);
   });
 
   it('app:ping echoes the nonce', async () => {

@@ -1,0 +1,346 @@
+/**
+ * Handlers for the `train:` domain. A run lives in `<project>/runs/<id>/` (run.json, loss.csv,
+ * checkpoints/: main/project/runDir.ts) and trains on the project's images, either in the PyTorch
+ * engine (a supervised Python child process, found as the CLI finds it) or in the tfjs engine (a
+ * worker thread): the main event loop never trains. One run at a time. Events: `train:progress`
+ * (throttled to 4 per second, with the losses by term, step time and ETA) and `train:state`.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { BackendName, RunSummary, TrainOptions, TrainSettings } from '../../preload/api';
+import { chooseBackend } from '../engine/backends';
+import { centreSigmaFor } from '../engine/losses';
+import { defaultStage1Steps, filterGradFor, PAPER_DEFAULTS, validateConfig, type TrainConfig } from '../engine/trainer/config';
+import { readImage } from '../io';
+import { startTrainingJob, type TrainJob } from '../jobs/trainJob';
+import type { TrainEvent } from '../jobs/trainRun';
+import { clusterMapOf } from '../project/clusterMap';
+import { resolveModel } from '../project/modelSource';
+import type { StoredRun } from '../project/projectFile';
+import type { ProjectStore } from '../project/projectStore';
+import { describeMissingTorch, findTorchAsync } from '../torch/findPython';
+import { startTorchTrainingJob } from '../torch/torchJob';
+import { probedBackends } from './engine';
+import { IpcError } from './errors';
+import type { Session, TrainingState } from './session';
+import { contractLosses, runDirOf, runSummaryOf, snapshotOf } from './snapshot';
+import type { DomainHandlers } from './types';
+
+/** Least time between two `train:progress` events of the same phase. */
+export const PROGRESS_INTERVAL_MS = 250;
+
+export const PAPER_SETTINGS: TrainSettings = {
+  stage: PAPER_DEFAULTS.stage,
+  steps: PAPER_DEFAULTS.steps,
+  size: PAPER_DEFAULTS.size,
+  batch: PAPER_DEFAULTS.batch,
+  lr: PAPER_DEFAULTS.lr,
+  lrHalveEvery: PAPER_DEFAULTS.lrHalveEvery,
+  clusters: PAPER_DEFAULTS.clusters,
+  seed: PAPER_DEFAULTS.seed,
+  checkpointEvery: PAPER_DEFAULTS.checkpointEvery,
+  centreSensitive: false,
+};
+
+/** What a CPU affords in minutes: small crops, batch 2, stage 1, centre-sensitive for landmarks. */
+export const CPU_SETTINGS: TrainSettings = {
+  stage: '1',
+  steps: 300,
+  size: 128,
+  batch: 2,
+  lr: PAPER_DEFAULTS.lr,
+  lrHalveEvery: PAPER_DEFAULTS.lrHalveEvery,
+  clusters: PAPER_DEFAULTS.clusters,
+  seed: PAPER_DEFAULTS.seed,
+  checkpointEvery: 50,
+  centreSensitive: true,
+};
+
+/** The form's settings → the trainer's configuration (validated). */
+export function trainConfigOf(s: TrainSettings): Omit<TrainConfig, 'filterGrad'> {
+  const config: Omit<TrainConfig, 'filterGrad'> = {
+    stage: s.stage,
+    steps: s.steps,
+    stage1Steps: defaultStage1Steps(s.stage, s.steps),
+    size: s.size,
+    batch: s.batch,
+    channels: 1,
+    clusters: s.clusters,
+    embedDim: PAPER_DEFAULTS.embedDim,
+    lr: s.lr,
+    lrHalveEvery: s.lrHalveEvery,
+    seed: s.seed,
+    checkpointEvery: s.checkpointEvery,
+  };
+  if (s.centreSensitive) config.centreSigma = centreSigmaFor(s.size);
+  const errors = validateConfig({ ...config, filterGrad: 'im2col' });
+  if (errors.length) throw new IpcError('validation', `invalid training settings: ${errors.join('; ')}`);
+  return config;
+}
+
+function storedRunOf(store: ProjectStore, runId: string): StoredRun {
+  const run = store.data.runs.find((r) => r.id === runId);
+  if (!run) throw new Error(`no run '${runId}' in this project (runs: ${store.data.runs.map((r) => r.id).join(', ') || 'none'})`);
+  return run;
+}
+
+function newRunId(store: ProjectStore, now = new Date()): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  const base = `run-${now.getFullYear()}${p(now.getMonth() + 1)}${p(now.getDate())}-${p(now.getHours())}${p(now.getMinutes())}${p(now.getSeconds())}`;
+  for (let i = 1; ; i++) {
+    const id = i === 1 ? base : `${base}-${i}`;
+    if (!store.data.runs.some((r) => r.id === id) && !existsSync(join(store.dir, 'runs', id))) return id;
+  }
+}
+
+function refuseIfTraining(session: Session): void {
+  const t = session.training;
+  if (t) throw new Error(`a training run is already in progress (${t.runId}, step ${t.step} of ${t.totalSteps}); cancel it or wait until it ends`);
+  if (session.startingTraining) throw new Error('a training run is being started; wait until it runs, then cancel it or wait until it ends');
+}
+
+/** The open project if it is the one `store` was opened from (a run may outlive its project being open). */
+function currentStore(session: Session, store: ProjectStore): ProjectStore | null {
+  return session.project && session.project.dir === store.dir ? session.project : null;
+}
+
+function flushQuietly(store: ProjectStore): void {
+  try {
+    store.flush();
+  } catch {
+    // reported as an app:notice by the store
+  }
+}
+
+/** Start the engine for a stored run (new or resumed). */
+async function launch(session: Session, store: ProjectStore, run: StoredRun, config: Omit<TrainConfig, 'filterGrad'>, resume: boolean, backend?: BackendName): Promise<TrainJob> {
+  const runDir = runDirOf(store, run).dir;
+  const imageFiles = store.data.images.filter((im) => !store.missingReason(im)).map((im) => store.imagePath(im));
+  if (imageFiles.length === 0) {
+    throw new Error(store.data.images.length ? 'none of the project’s images is where the project says (all are missing): move them back or import them again' : 'the project has no images: import images first');
+  }
+  if (run.engine === 'torch') {
+    const discovery = await findTorchAsync();
+    if (!discovery.found) throw new Error(`the PyTorch engine is unavailable: ${describeMissingTorch(discovery)}; or train with the tfjs engine`);
+    const { found } = discovery;
+    return startTorchTrainingJob({
+      imagesDir: store.dir, imageFiles, runDir, config, python: found.interpreter, torch: found, device: found.cuda ? 'cuda' : 'cpu', resume,
+    });
+  }
+  const choice = chooseBackend(backend ?? 'auto', probedBackends());
+  return startTrainingJob({
+    imagesDir: store.dir, imageFiles, runDir, config: { ...config, filterGrad: filterGradFor(choice.name) }, backend: choice.name, backendReason: choice.reason, resume,
+  });
+}
+
+/** Follow a running job: throttled progress events, state events, and the project's record of it. */
+function follow(session: Session, store: ProjectStore, run: StoredRun, job: TrainJob, startStep: number, totalSteps: number): TrainingState {
+  const runId = run.id;
+  let lastEmit = 0;
+  let pending: Parameters<Session['emit']>[1] | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  type Progress = { runId: string; phase: 'loading' | 'training' | 'checkpoint'; step: number; totalSteps: number; stage?: number; losses?: Record<string, number>; stepSeconds?: number; etaSeconds?: number; message?: string };
+  const send = (p: Progress) => {
+    lastEmit = Date.now();
+    session.emit('train:progress', p);
+  };
+  const flushPending = () => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    if (pending) send(pending as Progress);
+    pending = undefined;
+  };
+  const progress = (p: Progress, force = false) => {
+    const wait = PROGRESS_INTERVAL_MS - (Date.now() - lastEmit);
+    if (force || wait <= 0) {
+      pending = undefined;
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      send(p);
+      return;
+    }
+    pending = p;
+    timer ??= setTimeout(flushPending, wait);
+  };
+
+  const state: TrainingState = { runId, store, job, step: startStep, totalSteps, settled: Promise.resolve() };
+  job.events.on('event', (e: TrainEvent) => {
+    if (e.type === 'loading') {
+      progress({ runId, phase: 'loading', step: state.step, totalSteps, message: e.total ? `reading images ${e.done}/${e.total}` : 'reading images' }, e.done === e.total);
+    } else if (e.type === 'ready') {
+      state.step = e.startStep;
+      const skipped = e.failures.length ? `; ${e.failures.length} could not be read` : '';
+      progress({ runId, phase: 'loading', step: e.startStep, totalSteps, message: `${e.images} images ready${skipped}${e.startStep ? `; resuming after step ${e.startStep}` : ''}` }, true);
+      if (e.failures.length) {
+        const list = e.failures.slice(0, 5).map((f) => `${f.file}: ${f.reason}`).join('; ');
+        session.emit('app:notice', { level: 'warning', message: `training goes on without ${e.failures.length} image(s) that could not be read: ${list}${e.failures.length > 5 ? ' …' : ''}` });
+      }
+    } else if (e.type === 'progress') {
+      state.step = e.step;
+      state.totalSteps = e.totalSteps;
+      state.lastLosses = contractLosses({ ...e.losses });
+      progress(
+        { runId, phase: 'training', step: e.step, totalSteps: e.totalSteps, stage: e.stage, losses: state.lastLosses, stepSeconds: e.seconds, etaSeconds: e.etaSeconds },
+        e.step === e.totalSteps,
+      );
+    } else if (e.type === 'checkpoint') {
+      flushPending();
+      send({ runId, phase: 'checkpoint', step: e.step, totalSteps: state.totalSteps, message: `checkpoint at step ${e.step} (${e.reason})` });
+    }
+  });
+
+  const summary = () => runSummaryOf(session, currentStore(session, store) ?? store, run);
+  state.settled = job.result.then(
+    (result) => {
+      flushPending();
+      session.training = null;
+      const current = currentStore(session, store);
+      if (current && result.status === 'completed') {
+        current.change('training completed', (d) => (d.activeRunId = runId));
+        flushQuietly(current);
+      }
+      session.emit('train:state', summary());
+    },
+    (err: unknown) => {
+      flushPending();
+      session.training = null;
+      const message = err instanceof Error ? err.message : String(err);
+      const current = currentStore(session, store);
+      if (current && !runDirOf(current, run).exists()) {
+        current.change('training failed', (d) => {
+          const r = d.runs.find((x) => x.id === runId);
+          if (r) r.error = message;
+        });
+        flushQuietly(current);
+      }
+      session.emit('train:state', summary());
+      session.emit('app:notice', { level: 'error', message: `training run ${runId} failed: ${message.split('\n')[0]}` });
+    },
+  );
+  return state;
+}
+
+async function startRun(
+  session: Session,
+  store: ProjectStore,
+  run: StoredRun,
+  config: Omit<TrainConfig, 'filterGrad'>,
+  resume: boolean,
+  startStep: number,
+  backend?: BackendName,
+): Promise<RunSummary> {
+  refuseIfTraining(session);
+  session.startingTraining = true;
+  let job: TrainJob;
+  try {
+    job = await launch(session, store, run, config, resume, backend);
+  } finally {
+    session.startingTraining = false;
+  }
+  session.training = follow(session, store, run, job, startStep, config.steps);
+  const summary = runSummaryOf(session, store, run);
+  session.emit('train:state', summary);
+  return summary;
+}
+
+export async function trainOptions(): Promise<TrainOptions> {
+  const discovery = await findTorchAsync();
+  const found = discovery.found;
+  const probes = probedBackends();
+  let tfjsDetail: string;
+  try {
+    const choice = chooseBackend('auto', probes);
+    tfjsDetail = `backend ${choice.name} (${probes.find((p) => p.name === choice.name)?.detail ?? choice.reason})`;
+  } catch (err) {
+    tfjsDetail = (err as Error).message;
+  }
+  const torchDetail = found
+    ? `torch ${found.torch} in ${found.interpreter}${found.cuda ? `, CUDA: ${found.devices.map((d) => d.name).join(', ')}` : ', CPU only'}`
+    : describeMissingTorch(discovery);
+  return {
+    engines: [
+      { id: 'torch', available: Boolean(found), detail: torchDetail },
+      { id: 'tfjs', available: probes.some((p) => p.available), detail: tfjsDetail, backends: probes.map((p) => ({ ...p })) },
+    ],
+    paperDefaults: { ...PAPER_SETTINGS },
+    suggested: found?.cuda ? { ...PAPER_SETTINGS, centreSensitive: true } : { ...CPU_SETTINGS },
+  };
+}
+
+export const trainHandlers: DomainHandlers<'train:options' | 'train:start' | 'train:cancel' | 'train:resume' | 'train:losses' | 'train:clusterMap' | 'train:setActive'> = {
+  'train:options': async () => trainOptions(),
+
+  'train:start': async ({ engine, backend, settings }, { session }) => {
+    const store = session.requireProject();
+    refuseIfTraining(session);
+    if (engine === 'torch' && backend !== undefined) throw new IpcError('validation', "'backend' chooses a tfjs backend; the PyTorch engine picks its device itself");
+    const config = trainConfigOf(settings);
+    const id = newRunId(store);
+    const run = store.change('training started', (d) => {
+      const stored: StoredRun = { id, dir: `runs/${id}`, engine, backend: engine === 'torch' ? 'auto' : (backend ?? 'auto'), settings: { ...settings }, createdAt: new Date().toISOString() };
+      d.runs.push(stored);
+      return stored;
+    });
+    try {
+      return await startRun(session, store, run, config, false, 0, backend);
+    } catch (err) {
+      // the engine never started (no Python with torch, no images): leave no run behind
+      store.change('training not started', (d) => (d.runs = d.runs.filter((r) => r !== run)));
+      throw err;
+    }
+  },
+
+  'train:cancel': async ({ runId }, { session }) => {
+    const store = session.requireProject();
+    const run = storedRunOf(store, runId);
+    const t = session.training;
+    if (t && t.runId === runId && t.store.dir === store.dir) {
+      t.job.cancel();
+      await t.settled;
+    }
+    return runSummaryOf(session, store, run);
+  },
+
+  'train:resume': async ({ runId, steps }, { session }) => {
+    const store = session.requireProject();
+    const run = storedRunOf(store, runId);
+    refuseIfTraining(session);
+    const dir = runDirOf(store, run);
+    if (!dir.exists()) throw new Error(`run ${runId} never started (no run.json in ${dir.dir}); start a new run instead`);
+    const last = dir.latestCheckpointStep();
+    if (last === undefined) throw new Error(`run ${runId} has no checkpoint to continue from; start a new run instead`);
+    const info = dir.readInfo();
+    const stored = info.settings as unknown as Omit<TrainConfig, 'filterGrad'>;
+    const config = { ...stored, steps: steps ?? stored.steps };
+    if (config.steps <= last) throw new Error(`run ${runId} already has ${last} steps; ask for more steps to continue it`);
+    store.change('training resumed', () => {
+      run.settings.steps = config.steps;
+      delete run.error;
+    });
+    return startRun(session, store, run, config, true, last);
+  },
+
+  'train:losses': async ({ runId }, { session }) => {
+    const store = session.requireProject();
+    const dir = runDirOf(store, storedRunOf(store, runId));
+    if (!existsSync(dir.lossCsv)) return [];
+    return dir.readLoss().map(({ step, stage, ...losses }) => ({ step: step ?? 0, stage: stage ?? 0, losses: contractLosses(losses) }));
+  },
+
+  'train:clusterMap': async ({ runId, imageId }, { session }) => {
+    const store = session.requireProject();
+    const dir = runDirOf(store, storedRunOf(store, runId));
+    const image = store.image(imageId);
+    const missing = store.missingReason(image);
+    if (missing) throw new Error(`${image.name}: ${missing}`);
+    const model = resolveModel(dir.dir, undefined);
+    return clusterMapOf(model, await readImage(store.imagePath(image)));
+  },
+
+  'train:setActive': async ({ runId }, { session }) => {
+    const store = session.requireProject();
+    storedRunOf(store, runId);
+    store.change('active run chosen', (d) => (d.activeRunId = runId));
+    return snapshotOf(session, store);
+  },
+};
