@@ -5,7 +5,8 @@
  *             set by the ?token= page load authenticates it.
  * Both answer with an envelope { result } | { error }; `invoke` unwraps it and throws LdStudioError.
  */
-import type { Channel, IpcEnvelope, IpcErrorCode, IpcIssue, LdStudioBridge, PayloadArgs, ResponseOf } from '../../../preload/api';
+import type { Channel, EventName, IpcEnvelope, IpcErrorCode, IpcEvents, IpcIssue, LdStudioBridge, PayloadArgs, ResponseOf } from '../../../preload/api';
+import { EventSocket } from './eventSocket';
 
 declare global {
   interface Window {
@@ -19,6 +20,10 @@ export type Transport = 'electron' | 'browser';
 export interface LdStudioApi {
   readonly transport: Transport;
   invoke<C extends Channel>(channel: C, ...args: PayloadArgs<C>): Promise<ResponseOf<C>>;
+  /** Subscribe to a main-process event; returns the unsubscribe function. */
+  on<E extends EventName>(event: E, callback: (payload: IpcEvents[E]) => void): () => void;
+  /** Where the viewer fetches an image's pixels (same path under both transports' origins). */
+  pixelsUrl(imageId: string): string;
 }
 
 export class LdStudioError extends Error {
@@ -47,12 +52,20 @@ export function electronApi(bridge: LdStudioBridge): LdStudioApi {
     async invoke(channel, ...args) {
       return unwrap(channel, await bridge.invoke(channel, ...args));
     },
+    on: (event, callback) => bridge.on(event, callback),
+    pixelsUrl,
   };
 }
 
 export function browserApi(fetchImpl: typeof fetch = (input, init) => fetch(input, init)): LdStudioApi {
+  let socket: EventSocket | undefined;
   return {
     transport: 'browser',
+    on(event, callback) {
+      socket ??= new EventSocket(new URL('api/events', window.location.href.replace(/^http/, 'ws')).toString());
+      return socket.on(event, callback);
+    },
+    pixelsUrl,
     async invoke<C extends Channel>(channel: C, ...args: PayloadArgs<C>): Promise<ResponseOf<C>> {
       let res: Response;
       try {
@@ -77,6 +90,11 @@ export function browserApi(fetchImpl: typeof fetch = (input, init) => fetch(inpu
       return unwrap(channel, envelope);
     },
   };
+}
+
+/** Relative to the page, so it resolves under http://127.0.0.1:port/ and ld-studio://app/ alike. */
+function pixelsUrl(imageId: string): string {
+  return `api/images/${encodeURIComponent(imageId)}/pixels`;
 }
 
 let current: LdStudioApi | undefined;

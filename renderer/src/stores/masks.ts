@@ -1,0 +1,103 @@
+import { defineStore } from 'pinia';
+import { computed, ref } from 'vue';
+import { maskHeaderName, type MaskInfo, type MaskRle } from '../../../preload/api';
+import { useApi } from '../api/client';
+import { newJobId } from './errors';
+import { useJobStore } from './jobs';
+import { useUndoStore } from './undo';
+
+/** Run-length encode a 0/1 mask (outside first), as `segment:saveMask` takes it. */
+export function encodeRle(mask: Uint8Array, width: number, height: number): MaskRle {
+  const runs: number[] = [];
+  let value = 0;
+  let run = 0;
+  for (let i = 0; i < mask.length; i++) {
+    const v = mask[i] ? 1 : 0;
+    if (v === value) run++;
+    else {
+      runs.push(run);
+      value = v;
+      run = 1;
+    }
+  }
+  runs.push(run);
+  return { width, height, runs };
+}
+
+/** Segmentation masks: predicted, corrected and imported, with per-stroke undo. */
+export const useMaskStore = defineStore('masks', () => {
+  const undo = useUndoStore();
+  const list = ref<MaskInfo[]>([]);
+  const byImage = computed(() => new Map(list.value.map((m) => [m.imageId, m])));
+  const runJobId = ref<string | null>(null);
+  /** The pixels shown for one image (a new array object whenever they change from outside the viewer). */
+  const pixels = ref<{ imageId: string; width: number; height: number; data: Uint8Array } | null>(null);
+
+  function patch(info: MaskInfo): void {
+    list.value = [...list.value.filter((m) => m.imageId !== info.imageId), info];
+  }
+
+  async function load(): Promise<void> {
+    list.value = await useApi().invoke('segment:list');
+  }
+
+  async function fetchPixels(imageId: string): Promise<void> {
+    pixels.value = null;
+    if (!byImage.value.has(imageId)) return;
+    const res = await fetch(`api/images/${encodeURIComponent(imageId)}/mask`, { credentials: 'same-origin' });
+    if (res.status === 404) return;
+    if (!res.ok) throw new Error(`could not load the mask (${res.status}: ${(await res.text()).slice(0, 200)})`);
+    const header = JSON.parse(res.headers.get(maskHeaderName) ?? '{}') as { width: number; height: number };
+    const data = new Uint8Array(await res.arrayBuffer());
+    if (data.length !== header.width * header.height) throw new Error(`mask has ${data.length} values for ${header.width}×${header.height}`);
+    pixels.value = { imageId, width: header.width, height: header.height, data };
+  }
+
+  /** Save a mask; `show` also makes it the displayed pixels (undo/redo push it into the viewer). */
+  async function write(imageId: string, data: Uint8Array, width: number, height: number, show: boolean): Promise<void> {
+    patch(await useApi().invoke('segment:saveMask', { imageId, mask: encodeRle(data, width, height) }));
+    if (show) pixels.value = { imageId, width, height, data };
+  }
+
+  /** A brush/eraser stroke in the viewer: save it, and make it undoable. */
+  async function stroke(imageId: string, before: Uint8Array, after: Uint8Array, width: number, height: number): Promise<void> {
+    // The viewer already shows `after`; keeping the store in step means a later redraw shows it too.
+    await write(imageId, after, width, height, true);
+    undo.record({
+      label: 'mask stroke',
+      undo: () => write(imageId, before, width, height, true),
+      redo: () => write(imageId, after, width, height, true),
+    });
+  }
+
+  async function writeAccepted(imageId: string, accepted: boolean): Promise<void> {
+    patch(await useApi().invoke('segment:accept', { imageId, accepted }));
+  }
+  async function accept(imageId: string, accepted: boolean): Promise<void> {
+    const before = byImage.value.get(imageId)?.accepted ?? false;
+    await writeAccepted(imageId, accepted);
+    undo.record({ label: accepted ? 'accept mask' : 'reopen mask', undo: () => writeAccepted(imageId, before), redo: () => writeAccepted(imageId, accepted) });
+  }
+
+  async function run(options: { runId?: string; threshold: number; method: 'attention' | 'cos' }): Promise<{ images: number; failed: number; seconds: number }> {
+    const jobId = newJobId('segment');
+    runJobId.value = jobId;
+    try {
+      const res = await useApi().invoke('segment:run', { jobId, ...options });
+      await load();
+      undo.clear();
+      return { images: res.images, failed: res.failed.length, seconds: res.seconds };
+    } finally {
+      runJobId.value = null;
+      useJobStore().forget(jobId);
+    }
+  }
+
+  async function importSeg(path: string): Promise<{ applied: number; unmatched: number; warnings: string[] }> {
+    const res = await useApi().invoke('segment:importSeg', { path });
+    await load();
+    return { applied: res.applied.length, unmatched: res.unmatched, warnings: res.warnings };
+  }
+
+  return { list, byImage, runJobId, pixels, load, fetchPixels, stroke, accept, run, importSeg };
+});

@@ -1,0 +1,91 @@
+import { defineStore } from 'pinia';
+import { computed, ref } from 'vue';
+import type { ImageEntry, ImportFailure, ProjectSnapshot, RecentProject } from '../../../preload/api';
+import { useApi } from '../api/client';
+import { newJobId } from './errors';
+import { useJobStore } from './jobs';
+
+/** The open project as the main process last described it, and the calls that change it. */
+export const useProjectStore = defineStore('project', () => {
+  const snapshot = ref<ProjectSnapshot | null>(null);
+  const recent = ref<RecentProject[]>([]);
+  const busy = ref(false);
+  const importJobId = ref<string | null>(null);
+  const lastImport = ref<{ imported: number; failed: ImportFailure[]; skipped: number } | null>(null);
+
+  const images = computed<ImageEntry[]>(() => snapshot.value?.images ?? []);
+  const imageById = computed(() => new Map(images.value.map((i) => [i.id, i])));
+  const missingImages = computed(() => images.value.filter((i) => i.missing));
+
+  async function withBusy<T>(fn: () => Promise<T>): Promise<T> {
+    busy.value = true;
+    try {
+      return await fn();
+    } finally {
+      busy.value = false;
+    }
+  }
+
+  const set = (s: ProjectSnapshot | null) => {
+    snapshot.value = s;
+  };
+
+  async function refresh(): Promise<void> {
+    set(await useApi().invoke('project:get'));
+  }
+  async function loadRecent(): Promise<void> {
+    recent.value = await useApi().invoke('project:recent');
+  }
+  const create = (dir: string, name?: string) => withBusy(async () => set(await useApi().invoke('project:create', { dir, name })));
+  const open = (dir: string) => withBusy(async () => set(await useApi().invoke('project:open', { dir })));
+  const openSample = () => withBusy(async () => set(await useApi().invoke('project:openSample')));
+  async function close(): Promise<void> {
+    await useApi().invoke('project:close');
+    set(null);
+    await loadRecent();
+  }
+
+  /** Import files/folders; progress arrives as job:progress under `importJobId`. */
+  async function importPaths(paths: string[]): Promise<void> {
+    const jobId = newJobId('import');
+    importJobId.value = jobId;
+    try {
+      const res = await useApi().invoke('images:import', { jobId, paths });
+      lastImport.value = { imported: res.imported.length, failed: res.failed, skipped: res.skipped };
+      await refresh();
+    } finally {
+      importJobId.value = null;
+      useJobStore().forget(jobId);
+    }
+  }
+  async function removeImages(imageIds: string[]): Promise<void> {
+    set(await useApi().invoke('images:remove', { imageIds }));
+  }
+
+  const thumbnails = new Map<string, Promise<string>>();
+  function thumbnail(imageId: string): Promise<string> {
+    let p = thumbnails.get(imageId);
+    if (!p) {
+      p = useApi()
+        .invoke('images:thumbnail', { imageId, size: 128 })
+        .then((r) => r.dataUrl);
+      p.catch(() => thumbnails.delete(imageId));
+      thumbnails.set(imageId, p);
+    }
+    return p;
+  }
+
+  function listen(): void {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    useApi().on('project:changed', () => {
+      // Coalesce bursts (a propagation saves after every image).
+      clearTimeout(timer);
+      timer = setTimeout(() => void refresh().catch(() => undefined), 250);
+    });
+  }
+
+  return {
+    snapshot, recent, busy, importJobId, lastImport, images, imageById, missingImages,
+    refresh, loadRecent, create, open, openSample, close, importPaths, removeImages, thumbnail, listen, set,
+  };
+});

@@ -1,0 +1,274 @@
+/**
+ * One Cornerstone3D stack viewport with the app's tools, for one mode's element. The caller (a Vue
+ * component) shows project images, draws landmarks from the store, and hears about placements and
+ * drags in image pixel coordinates.
+ */
+import { Enums, RenderingEngine, type Types } from '@cornerstonejs/core';
+import { annotation as annotationApi, BrushTool, Enums as ToolEnums, PanTool, ToolGroupManager, utilities as toolUtilities, WindowLevelTool, ZoomTool } from '@cornerstonejs/tools';
+import type { LandmarkPoint, XY } from '../../../preload/api';
+import { ensureCornerstone } from './cornerstoneSetup';
+import { loadProjectImage, type LoadedImage } from './imagePixels';
+import { LandmarkTool, type LandmarkEditListener } from './LandmarkTool';
+import { addMaskLayer, type MaskLayer } from './maskLayer';
+
+export type LeftTool = 'place' | 'windowLevel' | 'pan' | 'zoom' | 'brush' | 'eraser';
+
+const BRUSH = 'LdBrush';
+const ERASER = 'LdEraser';
+
+export interface ViewerPoint extends Pick<LandmarkPoint, 'name' | 'x' | 'y' | 'confidence' | 'status'> {
+  selected?: boolean;
+}
+
+export interface ViewerCallbacks {
+  /** A click with the place tool (template mode). */
+  onPlace?(point: XY): void;
+  /** A landmark dragged to a new position and released. */
+  onMove?(name: string, point: XY): void;
+  /** One brush or eraser stroke changed the mask (whole-mask copies, for undo and saving). */
+  onMaskEdit?(before: Uint8Array, after: Uint8Array): void;
+}
+
+export interface Viewer {
+  show(projectImageId: string): Promise<LoadedImage>;
+  setLandmarks(points: ViewerPoint[]): void;
+  setLeftTool(tool: LeftTool): void;
+  resetView(): void;
+  /** Image pixel-centre coordinates → CSS pixels relative to the viewport element. */
+  imageToElement(p: XY): XY;
+  /** Draw an RGBA overlay (a data: URL at the image's size) over the image; null removes it. */
+  setOverlay(dataUrl: string | null, opacity?: number): void;
+  /** Show a binary mask (width·height, 0/1) of the current image as a labelmap; null removes it. */
+  setMask(mask: Uint8Array | null): void;
+  getMask(): Uint8Array | null;
+  setMaskOpacity(opacity: number): void;
+  setBrushSize(px: number): void;
+  readonly element: HTMLDivElement;
+  destroy(): void;
+}
+
+let counter = 0;
+
+/** Confidence → colour: red (uncertain) through amber to green; corrected points are blue. */
+export function colourFor(p: ViewerPoint): string {
+  if (p.status === 'corrected' || p.status === 'template') return 'rgb(80, 160, 255)';
+  const c = Math.max(0, Math.min(1, p.confidence ?? 0));
+  return c < 0.33 ? 'rgb(255, 80, 80)' : c < 0.66 ? 'rgb(255, 190, 60)' : 'rgb(90, 220, 120)';
+}
+
+export async function createViewer(element: HTMLDivElement, callbacks: ViewerCallbacks = {}): Promise<Viewer> {
+  await ensureCornerstone();
+  const id = `ld-${++counter}`;
+  const engine = new RenderingEngine(`${id}-engine`);
+  const viewportId = `${id}-viewport`;
+  engine.enableElement({ viewportId, type: Enums.ViewportType.STACK, element, defaultOptions: { background: [0, 0, 0] as Types.Point3 } });
+  const viewport = engine.getViewport(viewportId) as Types.IStackViewport;
+
+  const group = ToolGroupManager.createToolGroup(`${id}-tools`)!;
+  for (const t of [PanTool, ZoomTool, WindowLevelTool, LandmarkTool]) group.addTool(t.toolName);
+  group.addToolInstance(BRUSH, BrushTool.toolName, { activeStrategy: 'FILL_INSIDE_CIRCLE' });
+  group.addToolInstance(ERASER, BrushTool.toolName, { activeStrategy: 'ERASE_INSIDE_CIRCLE' });
+  group.addViewport(viewportId, engine.id);
+  // Middle drag pans and right drag zooms whatever the left button does.
+  group.setToolActive(PanTool.toolName, { bindings: [{ mouseButton: ToolEnums.MouseBindings.Auxiliary }] });
+  group.setToolActive(ZoomTool.toolName, { bindings: [{ mouseButton: ToolEnums.MouseBindings.Secondary }] });
+  element.addEventListener('contextmenu', preventDefault);
+
+  let current: LoadedImage | null = null;
+  let points: ViewerPoint[] = [];
+  const uidToName = new Map<string, string>();
+
+  const listener: LandmarkEditListener = (_el, edit) => {
+    const p = { x: edit.world[0], y: edit.world[1] };
+    if (edit.isNew) {
+      // The store decides which landmark a click places; redraw from it (drops this raw annotation).
+      if (edit.annotationUID) annotationApi.state.removeAnnotation(edit.annotationUID);
+      callbacks.onPlace?.(clampToImage(p));
+      drawLandmarks();
+    } else {
+      const name = edit.annotationUID ? uidToName.get(edit.annotationUID) : undefined;
+      if (name) callbacks.onMove?.(name, clampToImage(p));
+    }
+  };
+  LandmarkTool.listeners.set(element, listener);
+
+  function clampToImage(p: XY): XY {
+    if (!current) return p;
+    const { width, height } = current.header;
+    return { x: Math.min(width - 0.5, Math.max(-0.5, p.x)), y: Math.min(height - 0.5, Math.max(-0.5, p.y)) };
+  }
+
+  function drawLandmarks(): void {
+    for (const uid of uidToName.keys()) annotationApi.state.removeAnnotation(uid);
+    uidToName.clear();
+    if (!current) return;
+    const imageId = current.imageId;
+    for (const p of points) {
+      const annotation = {
+        annotationUID: crypto.randomUUID(),
+        highlighted: false,
+        invalidated: false,
+        isLocked: false,
+        isVisible: true,
+        metadata: { toolName: LandmarkTool.toolName, referencedImageId: imageId, viewPlaneNormal: [0, 0, -1] as Types.Point3, viewUp: [0, -1, 0] as Types.Point3, FrameOfReferenceUID: viewport.getFrameOfReferenceUID() },
+        data: {
+          handles: { points: [[p.x, p.y, 0] as Types.Point3] },
+          label: p.confidence === undefined || p.status !== 'predicted' ? p.name : `${p.name} ${Math.round(p.confidence * 100)}%`,
+          cachedStats: {},
+        },
+      };
+      annotationApi.state.addAnnotation(annotation as unknown as Parameters<typeof annotationApi.state.addAnnotation>[0], element);
+      const colour = colourFor(p);
+      annotationApi.config.style.setAnnotationStyles(annotation.annotationUID, {
+        color: colour,
+        colorHighlighted: colour,
+        colorSelected: colour,
+        lineWidth: p.selected ? '3' : '1.5',
+      });
+      uidToName.set(annotation.annotationUID, p.name);
+    }
+    viewport.render();
+  }
+
+  let overlay: { img: HTMLImageElement; node: HTMLImageElement } | null = null;
+  function placeOverlay(): void {
+    if (!overlay || !current) return;
+    const { width, height } = current.header;
+    const a = viewport.worldToCanvas([-0.5, -0.5, 0]);
+    const b = viewport.worldToCanvas([width - 0.5, height - 0.5, 0]);
+    Object.assign(overlay.node.style, { left: `${a[0]}px`, top: `${a[1]}px`, width: `${b[0] - a[0]}px`, height: `${b[1] - a[1]}px` });
+  }
+  element.addEventListener(Enums.Events.CAMERA_MODIFIED, placeOverlay);
+
+  let mask: MaskLayer | null = null;
+  let maskOpacity = 0.5;
+  // A stroke is everything between pressing and releasing the primary button with a mask tool.
+  let strokeBefore: Uint8Array | null = null;
+  let leftTool: LeftTool = 'windowLevel';
+  const onStrokeStart = (e: MouseEvent) => {
+    if (e.button === 0 && mask && (leftTool === 'brush' || leftTool === 'eraser')) strokeBefore = mask.read();
+  };
+  const onStrokeEnd = () => {
+    if (!strokeBefore) return;
+    const before = strokeBefore;
+    strokeBefore = null;
+    // The brush writes its last dab in its own mouseup handler: compare after it ran.
+    setTimeout(() => {
+      const after = mask?.read();
+      if (after && !sameBytes(before, after)) callbacks.onMaskEdit?.(before, after);
+    }, 0);
+  };
+  element.addEventListener('mousedown', onStrokeStart, true);
+  document.addEventListener('mouseup', onStrokeEnd, true);
+
+  const resizeObserver = new ResizeObserver(() => {
+    engine.resize(true, true);
+    placeOverlay();
+  });
+  resizeObserver.observe(element);
+
+  return {
+    element,
+    async show(projectImageId) {
+      const loaded = await loadProjectImage(projectImageId);
+      if (current?.imageId !== loaded.imageId) {
+        mask?.remove();
+        mask = null;
+        current = loaded;
+        await viewport.setStack([loaded.imageId]);
+        const { windowCenter, windowWidth, invert } = loaded.header;
+        viewport.setProperties({ voiRange: { lower: windowCenter - windowWidth / 2, upper: windowCenter + windowWidth / 2 }, invert });
+        viewport.resetCamera();
+        viewport.render();
+      }
+      drawLandmarks();
+      return loaded;
+    },
+    setLandmarks(next) {
+      points = next;
+      drawLandmarks();
+    },
+    setLeftTool(tool) {
+      leftTool = tool;
+      const primary = [{ mouseButton: ToolEnums.MouseBindings.Primary }];
+      for (const name of [WindowLevelTool.toolName, LandmarkTool.toolName]) group.setToolPassive(name);
+      for (const name of [BRUSH, ERASER]) group.setToolDisabled(name);
+      if (tool === 'brush') group.setToolActive(BRUSH, { bindings: primary });
+      if (tool === 'eraser') group.setToolActive(ERASER, { bindings: primary });
+      // Pan and zoom keep their other buttons; re-activating with the primary binding adds to them.
+      group.setToolActive(PanTool.toolName, { bindings: [{ mouseButton: ToolEnums.MouseBindings.Auxiliary }, ...(tool === 'pan' ? primary : [])] });
+      group.setToolActive(ZoomTool.toolName, { bindings: [{ mouseButton: ToolEnums.MouseBindings.Secondary }, ...(tool === 'zoom' ? primary : [])] });
+      if (tool === 'windowLevel') group.setToolActive(WindowLevelTool.toolName, { bindings: primary });
+      if (tool === 'place') group.setToolActive(LandmarkTool.toolName, { bindings: primary });
+    },
+    resetView() {
+      viewport.resetCamera();
+      if (current) {
+        const { windowCenter, windowWidth, invert } = current.header;
+        viewport.setProperties({ voiRange: { lower: windowCenter - windowWidth / 2, upper: windowCenter + windowWidth / 2 }, invert });
+      }
+      viewport.render();
+    },
+    imageToElement(p) {
+      const c = viewport.worldToCanvas([p.x, p.y, 0]);
+      return { x: c[0], y: c[1] };
+    },
+    setOverlay(dataUrl, opacity = 0.45) {
+      overlay?.node.remove();
+      overlay = null;
+      if (!dataUrl) return;
+      const node = document.createElement('img');
+      node.className = 'viewer-overlay';
+      node.alt = '';
+      node.src = dataUrl;
+      Object.assign(node.style, { position: 'absolute', pointerEvents: 'none', opacity: String(opacity), imageRendering: 'pixelated' });
+      element.appendChild(node);
+      overlay = { img: node, node };
+      placeOverlay();
+    },
+    setMask(next) {
+      if (!current) return;
+      if (!next) {
+        mask?.remove();
+        mask = null;
+        return;
+      }
+      if (mask) mask.write(next);
+      else {
+        mask = addMaskLayer(viewport, current.imageId, current.header.width, current.header.height, next);
+        mask.setOpacity(maskOpacity);
+      }
+      viewport.render();
+    },
+    getMask: () => mask?.read() ?? null,
+    setMaskOpacity(opacity) {
+      maskOpacity = opacity;
+      mask?.setOpacity(opacity);
+    },
+    setBrushSize(px) {
+      toolUtilities.segmentation.setBrushSizeForToolGroup(group.id, px);
+    },
+    destroy() {
+      element.removeEventListener('mousedown', onStrokeStart, true);
+      document.removeEventListener('mouseup', onStrokeEnd, true);
+      mask?.remove();
+      resizeObserver.disconnect();
+      element.removeEventListener('contextmenu', preventDefault);
+      element.removeEventListener(Enums.Events.CAMERA_MODIFIED, placeOverlay);
+      LandmarkTool.listeners.delete(element);
+      for (const uid of uidToName.keys()) annotationApi.state.removeAnnotation(uid);
+      ToolGroupManager.destroyToolGroup(group.id);
+      engine.destroy();
+    },
+  };
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function preventDefault(e: Event): void {
+  e.preventDefault();
+}
