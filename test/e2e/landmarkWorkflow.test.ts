@@ -1,0 +1,207 @@
+/**
+ * The whole landmark workflow in browser mode, driven in Debian's Chromium: create a project, import
+ * the hand radiographs, train briefly, place 3 landmarks on the template, propagate, correct one point
+ * by dragging, undo and redo it, export Slicer .mrk.json and check the exported coordinates. Every
+ * mode is saved as a screenshot under test-results/e2e/.
+ *
+ * Real parts throughout: `ld-studio serve` as a child process, the PyTorch engine, onnxruntime
+ * propagation, the built renderer with Cornerstone3D on SwiftShader WebGL.
+ */
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readWideCsvFile } from '../../main/landmarks';
+import { hasTorch, torchPython, torchSkipReason } from '../helpers/torch';
+import { dataPath, hasSharedData, sharedDataSkipReason } from '../helpers/sharedData';
+import { buildApp, screenshotDir } from './helpers/appBuild';
+import { chromiumSkipReason, launchChromium } from './helpers/chromium';
+import { luminanceStats } from './helpers/pixels';
+import { startServe, type ServeProcess } from './helpers/serveProcess';
+import { fitImage, markerCentres, viewerBox, type Fit } from './helpers/viewerGeometry';
+
+const handDir = dataPath('landmarks/hand');
+const skipReason = chromiumSkipReason() ?? (hasSharedData ? null : sharedDataSkipReason) ?? (hasTorch ? null : torchSkipReason);
+if (skipReason) console.warn(`[skip] browser-mode workflow: ${skipReason}`);
+
+const TEMPLATE = '3167';
+const NAMES = ['L1', 'L5', 'L20'];
+
+describe.skipIf(!!skipReason)('browser mode: import → train → template → propagate → review → export', () => {
+  let work: string;
+  let serve: ServeProcess;
+  let browser: Browser;
+  let page: Page;
+  const pageErrors: string[] = [];
+  let truth: Map<string, { x: number; y: number }>;
+
+  const shot = (name: string) => page.screenshot({ path: join(screenshotDir, `${name}.png`) });
+  const mode = async (id: string) => {
+    await page.getByTestId(`mode-${id}`).click();
+  };
+
+  beforeAll(async () => {
+    buildApp();
+    mkdirSync(screenshotDir, { recursive: true });
+    work = mkdtempSync(join(tmpdir(), 'ld-e2e-'));
+    serve = await startServe({ LD_STUDIO_CONFIG_DIR: join(work, 'config'), LD_STUDIO_PYTHON: torchPython });
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    page.on('pageerror', (err) => pageErrors.push(err.message));
+    const table = await readWideCsvFile(join(handDir, 'landmarks.csv'));
+    const row = table.images.find((i) => i.image === TEMPLATE)!;
+    // Hand landmark Lk is the k-th point pair of the CSV.
+    truth = new Map(NAMES.map((n) => [n, row.points[Number(n.slice(1)) - 1]!]));
+  }, 600_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await serve?.stop();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it('opens on the start screen with the token, and refuses without it', async () => {
+    const bare = await fetch(`${serve.origin}/`);
+    expect(bare.status).toBe(401);
+    await page.goto(serve.url);
+    await expect.poll(() => page.getByTestId('open-sample').isVisible()).toBe(true);
+    expect(page.url()).not.toContain('token=');
+    await shot('1-project');
+  });
+
+  it('creates a project and imports the hand radiographs with thumbnails', async () => {
+    await page.getByTestId('project-dir-input').fill(join(work, 'hands'));
+    await page.getByTestId('create-project').click();
+    await expect.poll(() => page.getByTestId('project-name').isVisible()).toBe(true);
+    await mode('import');
+    await page.getByTestId('import-paths').fill(handDir);
+    await page.getByTestId('import-button').click();
+    await expect.poll(() => page.getByTestId('image-tile').count(), { timeout: 60_000 }).toBe(9);
+    await shot('2-import');
+  });
+
+  it('trains a short run with the PyTorch engine', async () => {
+    await mode('train');
+    await page.getByTestId('setting-steps').fill('12');
+    await page.getByTestId('setting-size').fill('128');
+    await page.getByTestId('setting-batch').fill('2');
+    await page.getByTestId('train-start').click();
+    await expect.poll(() => page.locator('[data-testid=run-row][data-status=completed]').count(), { timeout: 300_000, interval: 1000 }).toBe(1);
+    // The loss plot and engine picker are at the top of the page.
+    await page.locator('main.content').evaluate((el) => el.scrollTo(0, 0));
+    await shot('3-train');
+  });
+
+  let fit: Fit;
+  it('places 3 landmarks on the template where the user clicked', async () => {
+    await mode('template');
+    await page.getByTestId('template-image').selectOption({ label: `${TEMPLATE}.png` });
+    await page.getByTestId('template-set').selectOption('custom');
+    await page.getByTestId('custom-names').fill(NAMES.join(', '));
+    await page.getByTestId('template-apply').click();
+    await page.locator('[data-testid=viewer] canvas').first().waitFor();
+    await page.waitForTimeout(500);
+    const size = await imageSize(page, `${TEMPLATE}.png`);
+    fit = fitImage(await viewerBox(page), size.width, size.height);
+    for (const name of NAMES) {
+      const s = fit.toScreen(truth.get(name)!);
+      await page.mouse.click(s.x, s.y);
+      await expect.poll(() => page.locator(`[data-testid=landmark-list] li[data-name="${name}"].placed`).count()).toBe(1);
+    }
+    // Every marker is drawn where its image position maps to, independently computed.
+    const markers = await markerCentres(page);
+    for (const name of NAMES) {
+      const s = fit.toScreen(truth.get(name)!);
+      expect(Math.min(...markers.map((m) => Math.hypot(m.x - s.x, m.y - s.y)))).toBeLessThan(3);
+    }
+    // The viewer shows the radiograph, not a blank canvas.
+    const stats = luminanceStats(await page.locator('[data-testid=viewer]').screenshot());
+    expect(stats.sd).toBeGreaterThan(10);
+    expect(stats.distinct).toBeGreaterThan(50);
+    await shot('4-template');
+  });
+
+  let corrected: { image: string; name: string; before: { x: number; y: number }; after: { x: number; y: number } };
+  it('propagates, then a drag corrects a point, undo restores it and redo re-applies it', async () => {
+    await mode('review');
+    await page.getByTestId('propagate').click();
+    await expect.poll(() => page.locator('[data-testid=review-queue] li').count(), { timeout: 300_000, interval: 1000 }).toBe(8);
+    const image = (await page.getByTestId('review-image-name').textContent())!.trim();
+    const first = page.locator('[data-testid=point-list] li').first();
+    const name = (await first.getAttribute('data-name'))!;
+    const before = parseCoords(await first.locator('.coords').textContent());
+    await page.waitForTimeout(500);
+    const size = await imageSize(page, image);
+    const reviewFit = fitImage(await viewerBox(page), size.width, size.height);
+    const from = reviewFit.toScreen(before);
+    const markers = await markerCentres(page);
+    expect(Math.min(...markers.map((m) => Math.hypot(m.x - from.x, m.y - from.y)))).toBeLessThan(3);
+    const stats = luminanceStats(await page.locator('[data-testid=viewer]').screenshot());
+    expect(stats.sd).toBeGreaterThan(10);
+
+    await page.mouse.move(from.x, from.y);
+    await page.mouse.down();
+    await page.mouse.move(from.x + 20, from.y + 12, { steps: 6 });
+    await page.mouse.up();
+    const row = page.locator(`[data-testid=point-list] li[data-name="${name}"]`);
+    await expect.poll(async () => row.locator('.confidence').textContent()).toBe('corrected');
+    const after = parseCoords(await row.locator('.coords').textContent());
+    const expected = reviewFit.toImage({ x: from.x + 20, y: from.y + 12 });
+    expect(Math.abs(after.x - expected.x)).toBeLessThan(1.5 / reviewFit.scale);
+    expect(Math.abs(after.y - expected.y)).toBeLessThan(1.5 / reviewFit.scale);
+    await shot('5-review');
+
+    await page.keyboard.press('Control+z');
+    await expect.poll(async () => parseCoords(await row.locator('.coords').textContent())).toEqual(before);
+    await page.keyboard.press('Control+Shift+z');
+    await expect.poll(async () => parseCoords(await row.locator('.coords').textContent())).toEqual(after);
+    corrected = { image, name, before, after };
+  });
+
+  it('exports Slicer .mrk.json with the template and the corrected coordinates', async () => {
+    await mode('export');
+    const out = join(work, 'export');
+    await page.locator('[data-testid=export-format][data-format="mrk.json"]').click();
+    await page.getByTestId('export-dir-input').fill(out);
+    await page.getByTestId('export-button').click();
+    await expect.poll(() => page.getByTestId('export-files').locator('li').count(), { timeout: 60_000 }).toBeGreaterThan(0);
+    await shot('6-export');
+    const files = readdirSync(out).filter((f) => f.endsWith('.mrk.json'));
+    expect(files.length).toBe(9);
+    const stem = corrected.image.replace(/\.[^.]+$/, '');
+    const doc = JSON.parse(readFileSync(join(out, `${stem}.mrk.json`), 'utf8')) as MarkupsDoc;
+    const cp = doc.markups[0].controlPoints.find((c) => c.label === corrected.name)!;
+    // PNG sources: Slicer positions are pixels (see main/landmarks/formats/slicerMarkups.ts).
+    expect(cp.position[0]).toBeCloseTo(corrected.after.x, 0);
+    expect(cp.position[1]).toBeCloseTo(corrected.after.y, 0);
+    const tpl = JSON.parse(readFileSync(join(out, `${TEMPLATE}.mrk.json`), 'utf8')) as MarkupsDoc;
+    for (const name of NAMES) {
+      const p = tpl.markups[0].controlPoints.find((c) => c.label === name)!;
+      const t = truth.get(name)!;
+      expect(Math.hypot(p.position[0] - t.x, p.position[1] - t.y)).toBeLessThan(2 / fit.scale);
+    }
+    expect(pageErrors).toEqual([]);
+  });
+});
+
+interface MarkupsDoc {
+  markups: { controlPoints: { label: string; position: number[] }[] }[];
+}
+
+function parseCoords(text: string | null): { x: number; y: number } {
+  const m = /(-?[\d.]+),\s*(-?[\d.]+)/.exec(text ?? '');
+  if (!m) throw new Error(`no coordinates in '${text}'`);
+  return { x: Number(m[1]), y: Number(m[2]) };
+}
+
+/** The image's size as the project recorded it (the app's own snapshot, read through its API). */
+async function imageSize(page: Page, name: string): Promise<{ width: number; height: number }> {
+  return page.evaluate(async (n) => {
+    const res = await fetch('api/invoke/project:get', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: 'null' });
+    const body = (await res.json()) as { result: { images: { name: string; width: number; height: number }[] } };
+    const img = body.result.images.find((i) => i.name === n);
+    if (!img) throw new Error(`image ${n} not in the project`);
+    return { width: img.width, height: img.height };
+  }, name);
+}
