@@ -85,6 +85,13 @@ async function start(): Promise<void> {
     } catch (err) {
       console.error(`ld-studio: --project ${initialProject}: ${(err as Error).message}`);
     }
+  } else if (launch.sample && table) {
+    try {
+      await invokeChannel(table, 'project:openSample', undefined);
+      Menu.setApplicationMenu(buildMenu());
+    } catch (err) {
+      console.error(`ld-studio: the sample project could not be opened: ${(err as Error).message}`);
+    }
   }
   createWindow();
   app.on('activate', () => {

@@ -8,6 +8,8 @@ import { parseArgs } from 'node:util';
 export interface LaunchArgs {
   /** `--project <dir>`: a project folder to open at start (absolute). */
   project?: string;
+  /** `--sample`: open the sample project at start (what `npm start` asks for when no --project is given). */
+  sample: boolean;
   /** `--port <n>` (browser mode; 0 = random). */
   port?: number;
   /** `--host <addr>` (browser mode; loopback unless --allow-remote). */
@@ -28,10 +30,11 @@ export function parseLaunchArgs(argv: readonly string[], cwd = process.cwd()): L
       port: { type: 'string' },
       host: { type: 'string' },
       'allow-remote': { type: 'boolean' },
+      sample: { type: 'boolean' },
     },
   });
   const errors: string[] = [];
-  const out: LaunchArgs = { allowRemote: values['allow-remote'] === true, errors };
+  const out: LaunchArgs = { allowRemote: values['allow-remote'] === true, sample: values.sample === true, errors };
   // With strict: false a valueless `--project` parses as `true`.
   const str = (name: 'project' | 'port' | 'host'): string | undefined => {
     const v = values[name];

@@ -2,7 +2,7 @@
  * Browser-mode entry (built by scripts/start.mjs into out/cli/serve.js): serves out/renderer and the
  * IPC table on loopback until Ctrl+C; events go to the page over the server's WebSocket.
  *
- *   node out/cli/serve.js [--port <n>] [--host <addr>] [--allow-remote] [--project <dir>]
+ *   node out/cli/serve.js [--port <n>] [--host <addr>] [--allow-remote] [--project <dir> | --sample]
  */
 import { resolve } from 'node:path';
 import { parseLaunchArgs } from './args';
@@ -20,7 +20,7 @@ async function main(): Promise<void> {
   // events go to the server's WebSocket clients (nothing is emitted before the server listens)
   const handlers = createHandlerTable({ emit: (event, payload) => server.broadcast(event, payload) });
   const server: RunningServer = await startServer({ rendererDir, port: args.port, host: args.host, allowRemote: args.allowRemote, handlers });
-  console.log(`LD Studio (browser mode): ${server.url}`);
+  // The project is open before the URL is printed, so the first page load shows it.
   if (args.project) {
     try {
       const project = await invokeChannel(handlers, 'project:open', { dir: args.project });
@@ -28,7 +28,15 @@ async function main(): Promise<void> {
     } catch (err) {
       console.error(`ld-studio: --project ${args.project}: ${(err as Error).message}`);
     }
+  } else if (args.sample) {
+    try {
+      const project = await invokeChannel(handlers, 'project:openSample', undefined);
+      console.log(`project: ${project.name} (${project.dir}, ${project.images.length} images)`);
+    } catch (err) {
+      console.error(`ld-studio: the sample project could not be opened: ${(err as Error).message}`);
+    }
   }
+  console.log(`LD Studio (browser mode): ${server.url}`);
 
   // Whatever happens, the open project's last changes reach the disk.
   process.on('exit', () => handlers.session.flushSync());

@@ -107,6 +107,13 @@ export interface TrainSettings {
   seed: number;
   checkpointEvery: number;
   centreSensitive: boolean;
+  /**
+   * Shape-guided segmentation (ld-method.md §5): an absolute folder of binary reference masks (unpaired,
+   * any size) whose shapes a discriminator pushes clustering channel 0 towards. Needs stage 2 or both.
+   */
+  shapePrior?: string;
+  /** Start stage 2 from this project run's latest checkpoint (the paper's stage 2 after its stage 1). */
+  initFromRunId?: string;
 }
 
 export interface TrainEngineOption {
@@ -293,6 +300,11 @@ export interface IpcChannels {
   'train:losses': { request: { runId: string }; response: LossRow[] };
   /** Cluster assignment of one image as a coloured RGBA overlay (PNG data: URL) at the image's size. */
   'train:clusterMap': { request: { runId: string; imageId: string }; response: { dataUrl: string; clusters: number; source: 'clustering-branch' | 'k-means-of-embedding' } };
+  /**
+   * Add a run trained elsewhere (e.g. `ld-studio pretrain` on a GPU machine) by reference, not copied:
+   * its folder must hold run.json and a checkpoint. Such a run is used, not resumed, from the project.
+   */
+  'train:addRun': { request: { dir: string }; response: RunSummary };
   /** Use this run for propagation. */
   'train:setActive': { request: { runId: string }; response: ProjectSnapshot };
 

@@ -3,6 +3,8 @@
 //
 //   node scripts/start.mjs [--browser] [--port <n>] [--host <addr>] [--allow-remote] [--project <dir>]
 //
+// Without --project the app opens on the sample project (--sample).
+//
 // --browser forces browser mode. Other arguments go to the app (Electron) or to out/cli/serve.js.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -18,6 +20,8 @@ const require = createRequire(join(root, 'package.json'));
 const args = process.argv.slice(2);
 const forceBrowser = args.includes('--browser');
 const passArgs = args.filter((a) => a !== '--browser');
+// Without a project to open, start on the sample project (the hand radiographs of ../shared/data).
+if (!passArgs.some((a) => a === '--project' || a.startsWith('--project='))) passArgs.push('--sample');
 
 /** Newest modification time (ms) of the files under `paths` (folders walked; node_modules skipped). */
 function newest(paths) {

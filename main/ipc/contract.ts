@@ -50,6 +50,8 @@ const trainSettings = z.strictObject({
   seed: z.number().int().min(0).max(2 ** 31 - 1),
   checkpointEvery: z.number().int().min(1),
   centreSensitive: z.boolean(),
+  shapePrior: fsPath.optional(),
+  initFromRunId: id.optional(),
 });
 
 /** A mask as run lengths; the sizes and the sum of the runs are checked against the image by the handler. */
@@ -96,6 +98,7 @@ export const requestSchemas = {
   'train:losses': z.strictObject({ runId: id }),
   'train:clusterMap': z.strictObject({ runId: id, imageId: id }),
   'train:setActive': z.strictObject({ runId: id }),
+  'train:addRun': z.strictObject({ dir: fsPath }),
 
   'landmarks:setTemplate': z.strictObject({ imageId: id, setId: id.optional(), names: z.array(landmarkName).min(1).max(1000).optional() }),
   'landmarks:setTemplatePoint': z.strictObject({ name: landmarkName, point: xy.nullable() }),

@@ -5,17 +5,19 @@
  * worker thread): the main event loop never trains. One run at a time. Events: `train:progress`
  * (throttled to 4 per second, with the losses by term, step time and ETA) and `train:state`.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import type { BackendName, RunSummary, TrainOptions, TrainSettings } from '../../preload/api';
 import { chooseBackend } from '../engine/backends';
 import { centreSigmaFor } from '../engine/losses';
+import { defaultShapeGuided } from '../engine/shapeGuided/config';
 import { defaultStage1Steps, filterGradFor, PAPER_DEFAULTS, validateConfig, type TrainConfig } from '../engine/trainer/config';
 import { readImage } from '../io';
 import { startTrainingJob, type TrainJob } from '../jobs/trainJob';
 import type { TrainEvent } from '../jobs/trainRun';
 import { clusterMapOf } from '../project/clusterMap';
 import { resolveModel } from '../project/modelSource';
+import { RunDir } from '../project/runDir';
 import type { StoredRun } from '../project/projectFile';
 import type { ProjectStore } from '../project/projectStore';
 import { describeMissingTorch, findTorchAsync } from '../torch/findPython';
@@ -76,6 +78,28 @@ export function trainConfigOf(s: TrainSettings): Omit<TrainConfig, 'filterGrad'>
   const errors = validateConfig({ ...config, filterGrad: 'im2col' });
   if (errors.length) throw new IpcError('validation', `invalid training settings: ${errors.join('; ')}`);
   return config;
+}
+
+/**
+ * The form's shape prior and stage-2 start → the trainer's `shapeGuided` / `initFrom` (validated here,
+ * where the messages can name the form's fields rather than command-line options).
+ */
+function withShapeGuidance(store: ProjectStore, s: TrainSettings, config: Omit<TrainConfig, 'filterGrad'>): Omit<TrainConfig, 'filterGrad'> {
+  const out = { ...config };
+  if (s.initFromRunId !== undefined) {
+    if (s.stage !== '2') throw new IpcError('validation', `starting from run ${s.initFromRunId} trains the clustering branch: choose stage 2`);
+    const dir = runDirOf(store, storedRunOf(store, s.initFromRunId));
+    const step = dir.exists() ? dir.latestCheckpointStep() : undefined;
+    if (step === undefined) throw new Error(`run ${s.initFromRunId} has no checkpoint to start from; train it first, or pick another run`);
+    out.initFrom = dir.checkpointPath(step);
+  }
+  if (s.shapePrior !== undefined) {
+    if (!existsSync(s.shapePrior) || !statSync(s.shapePrior).isDirectory()) throw new Error(`shape prior ${s.shapePrior}: not a folder; choose the folder of binary reference masks`);
+    out.shapeGuided = defaultShapeGuided(s.shapePrior, s.size);
+    const errors = validateConfig({ ...out, filterGrad: 'im2col' });
+    if (errors.length) throw new IpcError('validation', `invalid shape-guided settings: ${errors.join('; ')}`);
+  }
+  return out;
 }
 
 function storedRunOf(store: ProjectStore, runId: string): StoredRun {
@@ -267,14 +291,14 @@ export async function trainOptions(): Promise<TrainOptions> {
   };
 }
 
-export const trainHandlers: DomainHandlers<'train:options' | 'train:start' | 'train:cancel' | 'train:resume' | 'train:losses' | 'train:clusterMap' | 'train:setActive'> = {
+export const trainHandlers: DomainHandlers<'train:options' | 'train:start' | 'train:cancel' | 'train:resume' | 'train:losses' | 'train:clusterMap' | 'train:setActive' | 'train:addRun'> = {
   'train:options': async () => trainOptions(),
 
   'train:start': async ({ engine, backend, settings }, { session }) => {
     const store = session.requireProject();
     refuseIfTraining(session);
     if (engine === 'torch' && backend !== undefined) throw new IpcError('validation', "'backend' chooses a tfjs backend; the PyTorch engine picks its device itself");
-    const config = trainConfigOf(settings);
+    const config = withShapeGuidance(store, settings, trainConfigOf(settings));
     const id = newRunId(store);
     const run = store.change('training started', (d) => {
       const stored: StoredRun = { id, dir: `runs/${id}`, engine, backend: engine === 'torch' ? 'auto' : (backend ?? 'auto'), settings: { ...settings }, createdAt: new Date().toISOString() };
@@ -305,6 +329,7 @@ export const trainHandlers: DomainHandlers<'train:options' | 'train:start' | 'tr
     const store = session.requireProject();
     const run = storedRunOf(store, runId);
     refuseIfTraining(session);
+    if (run.dir.startsWith('../')) throw new Error(`run ${runId} was trained outside this project (${run.dir}); continue it where it was trained (ld-studio pretrain --resume)`);
     const dir = runDirOf(store, run);
     if (!dir.exists()) throw new Error(`run ${runId} never started (no run.json in ${dir.dir}); start a new run instead`);
     const last = dir.latestCheckpointStep();
@@ -343,4 +368,46 @@ export const trainHandlers: DomainHandlers<'train:options' | 'train:start' | 'tr
     store.change('active run chosen', (d) => (d.activeRunId = runId));
     return snapshotOf(session, store);
   },
+
+  'train:addRun': async ({ dir }, { session }) => {
+    const store = session.requireProject();
+    const runDir = new RunDir(resolve(dir));
+    if (!runDir.exists()) throw new Error(`${dir}: no run.json here; choose the run folder that \`ld-studio pretrain\` wrote (it holds run.json and checkpoints/)`);
+    const info = runDir.readInfo();
+    if (runDir.latestCheckpointStep() === undefined) throw new Error(`${dir}: this run has no checkpoint yet; add it once it has written one`);
+    const rel = relative(store.dir, runDir.dir);
+    if (isAbsolute(rel)) throw new Error(`${dir}: on another drive than the project; copy the run folder next to the project first`);
+    const relDir = rel.split(sep).join('/');
+    const known = store.data.runs.find((r) => r.dir === relDir);
+    if (known) return runSummaryOf(session, store, known);
+    const base = basename(runDir.dir).replace(/[^A-Za-z0-9_.-]/g, '-') || 'run';
+    let id = base;
+    for (let i = 2; store.data.runs.some((r) => r.id === id); i++) id = `${base}-${i}`;
+    const run = store.change('run added', (d) => {
+      const stored: StoredRun = { id, dir: relDir, engine: info.engine, backend: info.backend, settings: settingsOfRun(info.settings), createdAt: info.createdAt };
+      d.runs.push(stored);
+      return stored;
+    });
+    return runSummaryOf(session, store, run);
+  },
 };
+
+/** A run's recorded trainer configuration → the form's settings (for a run added from elsewhere). */
+function settingsOfRun(c: Record<string, unknown>): TrainSettings {
+  const num = (k: string, fallback: number) => (typeof c[k] === 'number' ? (c[k] as number) : fallback);
+  const stage = c.stage === '1' || c.stage === '2' || c.stage === 'both' ? c.stage : '1';
+  const sg = c.shapeGuided as { priorDir?: unknown } | undefined;
+  return {
+    stage,
+    steps: num('steps', 1),
+    size: num('size', PAPER_DEFAULTS.size),
+    batch: num('batch', PAPER_DEFAULTS.batch),
+    lr: num('lr', PAPER_DEFAULTS.lr),
+    lrHalveEvery: num('lrHalveEvery', PAPER_DEFAULTS.lrHalveEvery),
+    clusters: num('clusters', PAPER_DEFAULTS.clusters),
+    seed: num('seed', 0),
+    checkpointEvery: num('checkpointEvery', 1),
+    centreSensitive: typeof c.centreSigma === 'number',
+    ...(typeof sg?.priorDir === 'string' ? { shapePrior: sg.priorDir } : {}),
+  };
+}

@@ -50,6 +50,8 @@ const trainSettings = z.object({
   seed: z.number().int(),
   checkpointEvery: z.number().int().positive(),
   centreSensitive: z.boolean(),
+  shapePrior: z.string().min(1).optional(),
+  initFromRunId: z.string().min(1).optional(),
 });
 
 const storedRun = z.object({

@@ -5,7 +5,7 @@ import { parseLaunchArgs } from '../../main/args';
 describe('launch arguments', () => {
   it('reads --project (resolved against cwd), --port, --host, --allow-remote', () => {
     const a = parseLaunchArgs(['--project', 'studies/ceph', '--port=8123', '--host', '127.0.0.1', '--allow-remote'], '/data');
-    expect(a).toEqual({ project: resolve('/data', 'studies/ceph'), port: 8123, host: '127.0.0.1', allowRemote: true, errors: [] });
+    expect(a).toEqual({ project: resolve('/data', 'studies/ceph'), port: 8123, host: '127.0.0.1', allowRemote: true, sample: false, errors: [] });
   });
 
   it('ignores Electron/Chromium switches and positionals', () => {
@@ -18,6 +18,7 @@ describe('launch arguments', () => {
     expect(parseLaunchArgs(['--port', 'abc']).errors).toEqual(["--port must be an integer from 0 to 65535, got 'abc'"]);
     expect(parseLaunchArgs(['--port', '70000']).errors).toHaveLength(1);
     expect(parseLaunchArgs(['--project']).errors).toEqual(['--project needs a value']);
-    expect(parseLaunchArgs([])).toEqual({ allowRemote: false, errors: [] });
+    expect(parseLaunchArgs([])).toEqual({ allowRemote: false, sample: false, errors: [] });
+    expect(parseLaunchArgs(['--sample']).sample).toBe(true);
   });
 });

@@ -2,13 +2,16 @@
  * `segment:run` as the app does it: a tiny stage-2 PyTorch run (64 px crops, batch 1, 6 steps) on
  * three hand radiographs, then the clustering channel 0 → mask + probability map per image at the
  * image's original size, progress events of kind 'segment', cancel, a corrected mask kept by a
- * re-run, and the clear refusal of a stage-1 run (no clustering branch).
+ * re-run, and the clear refusal of a stage-1 run (no clustering branch). Also the Train form's
+ * shape-guided run (prior folder + start from a run) and a run added by reference from elsewhere.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { PNG } from 'pngjs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { ImageEntry, RunSummary, TrainSettings } from '../../preload/api';
 import { readImage } from '../../main/io';
+import { ganCsvPath } from '../../main/engine/shapeGuided/runFiles';
 import { rleEncode } from '../../main/project/masks';
 import { dataPath, hasSharedData, sharedDataSkipReason } from '../helpers/sharedData';
 import { hasTorch, torchSkipReason } from '../helpers/torch';
@@ -108,6 +111,37 @@ describe.skipIf(skip)(`segment:run with a stage-2 model${skip ? ` (skipped: ${to
     expect(h.eventsOf('job:progress').filter((p) => p.jobId === 'seg-cancel').at(-1)!.message).toMatch(/^cancelled/);
   });
 
+  test('a shape-guided run from the form: prior folder + start from a run → discriminator losses in gan.csv, then segment:run', async () => {
+    // Prior: three filled ellipses of different sizes (unpaired masks; any size is fine).
+    const priorDir = join(h.root, 'prior');
+    mkdirSync(priorDir);
+    for (const [i, [w, hgt]] of [[120, 80], [90, 90], [140, 60]].entries()) {
+      const png = new PNG({ width: 200, height: 160, colorType: 0, inputColorType: 0, bitDepth: 8 });
+      for (let y = 0; y < 160; y++) for (let x = 0; x < 200; x++) png.data[y * 200 + x] = ((x - 100) / (w / 2)) ** 2 + ((y - 80) / (hgt / 2)) ** 2 <= 1 ? 255 : 0;
+      writeFileSync(join(priorDir, `mask-${i}.png`), PNG.sync.write(png, { colorType: 0, inputColorType: 0 }));
+    }
+    const shaped: TrainSettings = { ...STAGE2, size: 160, steps: 2, checkpointEvery: 2, shapePrior: priorDir, initFromRunId: stage2.id };
+    await expect(h.invoke('train:start', { engine: 'torch', settings: { ...shaped, stage: 'both' } })).rejects.toThrow(/choose stage 2/);
+    await expect(h.invoke('train:start', { engine: 'torch', settings: { ...shaped, initFromRunId: undefined, stage: '1' } })).rejects.toThrow(/needs the clustering branch/);
+    await expect(h.invoke('train:start', { engine: 'torch', settings: { ...shaped, size: 64 } })).rejects.toThrow(/size ≥ 160/);
+    await expect(h.invoke('train:start', { engine: 'torch', settings: { ...shaped, shapePrior: join(h.root, 'nowhere') } })).rejects.toThrow(/not a folder/);
+
+    const run = await train(shaped);
+    const info = JSON.parse(readFileSync(join(h.root, 'project', run.dir, 'run.json'), 'utf8')) as { settings: { shapeGuided?: { priorDir: string }; initFrom?: string } };
+    expect(info.settings.shapeGuided?.priorDir).toBe(priorDir);
+    expect(info.settings.initFrom).toContain(stage2.id);
+    const gan = readFileSync(ganCsvPath(join(h.root, 'project', run.dir)), 'utf8').trim().split('\n');
+    expect(gan).toHaveLength(1 + 2);
+    for (const row of gan.slice(1)) for (const v of row.split(',').map(Number)) expect(Number.isFinite(v)).toBe(true);
+    const res = await h.invoke('segment:run', { jobId: 'seg-shaped', runId: run.id });
+    expect(res.failed).toEqual([]);
+    // the mask corrected in an earlier test is kept; the others come from the shape-guided model
+    const predicted = res.masks.filter((m) => m.source === 'predicted');
+    expect(predicted.length).toBe(res.images);
+    expect(predicted.length).toBeGreaterThanOrEqual(2);
+    expect(predicted.every((m) => m.runId === run.id)).toBe(true);
+  }, 300_000);
+
   test('a stage-1 run has no clustering branch: a clear error that says to train stage 2', async () => {
     const stage1 = await train({ ...STAGE2, stage: '1', steps: 2, checkpointEvery: 2 });
     await expect(h.invoke('segment:run', { jobId: 'seg-s1', runId: stage1.id })).rejects.toThrow(
@@ -116,4 +150,18 @@ describe.skipIf(skip)(`segment:run with a stage-2 model${skip ? ` (skipped: ${to
     expect(h.eventsOf('job:progress').filter((p) => p.jobId === 'seg-s1')).toHaveLength(1); // 'loading the model', then the error
     await expect(h.invoke('segment:run', { jobId: 'seg-none', runId: 'run-missing' })).rejects.toThrow(/no run 'run-missing'/);
   }, 300_000);
+  test('train:addRun uses a run trained elsewhere by reference: summary, segmentation, no resume', async () => {
+    const source = join(h.root, 'project', stage2.dir);
+    await h.invoke('project:create', { dir: join(h.root, 'other'), name: 'Other' });
+    await h.invoke('images:import', { jobId: 'import-other', paths: [dataPath('landmarks/hand', IMAGES[0])] });
+    await expect(h.invoke('train:addRun', { dir: join(h.root, 'prior-missing') })).rejects.toThrow(/no run\.json here/);
+    const added = await h.invoke('train:addRun', { dir: source });
+    expect(added).toMatchObject({ id: stage2.id, dir: `../project/${stage2.dir}`, engine: 'torch', status: 'completed', hasCheckpoint: true, step: STAGE2.steps });
+    expect((await h.invoke('train:addRun', { dir: source })).id).toBe(added.id); // once only
+    expect((await h.invoke('project:get'))!.runs.map((r) => r.id)).toEqual([added.id]);
+    await expect(h.invoke('train:resume', { runId: added.id, steps: 20 })).rejects.toThrow(/trained outside this project/);
+    const res = await h.invoke('segment:run', { jobId: 'seg-added', runId: added.id });
+    expect(res.images).toBe(1);
+    expect(res.masks[0]).toMatchObject({ source: 'predicted', runId: added.id });
+  }, 120_000);
 });

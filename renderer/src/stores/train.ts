@@ -33,11 +33,13 @@ export const useTrainStore = defineStore('train', () => {
     if (backend.value && !tfjs?.backends?.some((b) => b.name === backend.value && b.available)) backend.value = null;
     settings.value ??= { ...options.value.suggested };
   }
+  // The presets set how to train; the shape prior and the run to start from (what to learn) stay.
+  const keepTarget = (preset: TrainSettings): TrainSettings => ({ ...preset, shapePrior: settings.value?.shapePrior, initFromRunId: settings.value?.initFromRunId });
   const usePaperDefaults = () => {
-    if (options.value) settings.value = { ...options.value.paperDefaults };
+    if (options.value) settings.value = keepTarget(options.value.paperDefaults);
   };
   const useSuggested = () => {
-    if (options.value) settings.value = { ...options.value.suggested };
+    if (options.value) settings.value = keepTarget(options.value.suggested);
   };
 
   function patchRun(run: RunSummary): void {
@@ -68,6 +70,11 @@ export const useTrainStore = defineStore('train', () => {
     const lastStep = rows.at(-1)?.step ?? -Infinity;
     losses.value = [...rows, ...losses.value.filter((r) => r.step > lastStep)];
   }
+  async function addRun(dir: string): Promise<RunSummary> {
+    const run = await useApi().invoke('train:addRun', { dir });
+    patchRun(run);
+    return run;
+  }
   const setActive = async (runId: string) => project.set(await useApi().invoke('train:setActive', { runId }));
 
   function listen(): void {
@@ -88,6 +95,6 @@ export const useTrainStore = defineStore('train', () => {
 
   return {
     options, engine, backend, settings, live, losses, shownRunId, runs, running, activeRunId,
-    loadOptions, usePaperDefaults, useSuggested, start, cancel, resume, show, setActive, listen,
+    loadOptions, usePaperDefaults, useSuggested, start, cancel, resume, show, setActive, addRun, listen,
   };
 });
