@@ -237,6 +237,24 @@ export interface MaskRle {
   runs: number[];
 }
 
+/** 0/non-zero values → a MaskRle (the renderer saves strokes with it; tests build masks with it). */
+export function encodeMaskRle(mask: Uint8Array, width: number, height: number): MaskRle {
+  const runs: number[] = [];
+  let value = 0;
+  let run = 0;
+  for (let i = 0; i < mask.length; i++) {
+    const v = mask[i] ? 1 : 0;
+    if (v === value) run++;
+    else {
+      runs.push(run);
+      value = v;
+      run = 1;
+    }
+  }
+  runs.push(run);
+  return { width, height, runs };
+}
+
 export interface CodedConcept {
   scheme: string;
   value: string;

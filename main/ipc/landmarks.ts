@@ -15,7 +15,7 @@ import type { ProjectFile, StoredImage } from '../project/projectFile';
 import type { ProjectStore } from '../project/projectStore';
 import { IpcError } from './errors';
 import type { Session } from './session';
-import { builtInLandmarkSets, landmarksOf, runDirOf, templateOf } from './snapshot';
+import { builtInLandmarkSets, landmarksOf, modelRunFor, runDirOf, templateOf } from './snapshot';
 import type { DomainHandlers } from './types';
 
 type StoredLandmarks = ProjectFile['landmarks'][number];
@@ -76,28 +76,12 @@ function entryFor(d: ProjectFile, imageId: string): StoredLandmarks {
   return entry;
 }
 
-/** The run propagation uses: the one asked for, else the active run, else the newest with a checkpoint. */
-function propagationRun(store: ProjectStore, runId: string | undefined) {
-  const runs = store.data.runs;
-  const withCheckpoint = (r: (typeof runs)[number]) => runDirOf(store, r).latestCheckpointStep() !== undefined;
-  if (runId) {
-    const run = runs.find((r) => r.id === runId);
-    if (!run) throw new Error(`no run '${runId}' in this project`);
-    if (!withCheckpoint(run)) throw new Error(`run ${runId} has no checkpoint yet: train it (or let it reach its first checkpoint) first`);
-    return run;
-  }
-  const active = runs.find((r) => r.id === store.data.activeRunId);
-  if (active && withCheckpoint(active)) return active;
-  const latest = [...runs].reverse().find(withCheckpoint);
-  if (!latest) throw new Error('no trained model yet: train a run (Train) before propagating landmarks');
-  return latest;
-}
 
 export async function propagateLandmarks(session: Session, jobId: string, runId: string | undefined, imageIds: string[] | undefined) {
   const store = session.requireProject();
   const template = requireTemplate(store);
   if (!template.names.some((n) => template.points[n])) throw new Error('the template has no placed landmarks: place at least one point on the template image');
-  const run = propagationRun(store, runId);
+  const run = modelRunFor(store, runId, 'no trained model yet: train a run (Train) before propagating landmarks');
   const templateImage = store.image(template.imageId);
   const templateMissing = store.missingReason(templateImage);
   if (templateMissing) throw new Error(`template image ${templateImage.name}: ${templateMissing}`);

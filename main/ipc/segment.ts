@@ -32,7 +32,7 @@ import type { ProjectStore } from '../project/projectStore';
 import { IpcError } from './errors';
 import { PixelsError } from './pixels';
 import type { Session } from './session';
-import { runDirOf } from './snapshot';
+import { modelRunFor, runDirOf } from './snapshot';
 import type { DomainHandlers } from './types';
 
 export function maskInfoOf(m: StoredMask): MaskInfo {
@@ -107,22 +107,6 @@ export async function storeMask(store: ProjectStore, image: StoredImage, mask: U
 // ---------------------------------------------------------------------------------------------
 // segment:run
 
-/** The run a segmentation uses: the one asked for, else the active run, else the newest with a checkpoint. */
-function segmentationRun(store: ProjectStore, runId: string | undefined): StoredRun {
-  const runs = store.data.runs;
-  const withCheckpoint = (r: StoredRun) => runDirOf(store, r).latestCheckpointStep() !== undefined;
-  if (runId) {
-    const run = runs.find((r) => r.id === runId);
-    if (!run) throw new Error(`no run '${runId}' in this project`);
-    if (!withCheckpoint(run)) throw new Error(`run ${runId} has no checkpoint yet: train it (or let it reach its first checkpoint) first`);
-    return run;
-  }
-  const active = runs.find((r) => r.id === store.data.activeRunId);
-  if (active && withCheckpoint(active)) return active;
-  const latest = [...runs].reverse().find(withCheckpoint);
-  if (!latest) throw new Error('no trained model yet: train a run with stage 2 (Train) before segmenting');
-  return latest;
-}
 
 export function noClusteringBranchMessage(run: StoredRun): string {
   return (
@@ -138,7 +122,7 @@ export async function runSegmentation(session: Session, request: RunRequest): Pr
   const threshold = request.threshold ?? DEFAULT_THRESHOLD;
   const method: SegmentMethod = request.method ?? 'attention';
   const store = session.requireProject();
-  const run = segmentationRun(store, request.runId);
+  const run = modelRunFor(store, request.runId, 'no trained model yet: train a run with stage 2 (Train) before segmenting');
   const targets = (request.imageIds ? [...new Set(request.imageIds)] : store.data.images.map((im) => im.id)).map((id) => store.image(id));
   const failed: ImportFailure[] = [];
   let kept = 0;

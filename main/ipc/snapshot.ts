@@ -88,6 +88,26 @@ export function runDirOf(store: ProjectStore, run: StoredRun): RunDir {
   return new RunDir(join(store.dir, ...run.dir.split('/')));
 }
 
+/**
+ * The run a propagation or segmentation uses: the one asked for, else the active run, else the newest
+ * with a checkpoint. `noModelYet` is the message when there is none.
+ */
+export function modelRunFor(store: ProjectStore, runId: string | undefined, noModelYet: string): StoredRun {
+  const runs = store.data.runs;
+  const withCheckpoint = (r: StoredRun) => runDirOf(store, r).latestCheckpointStep() !== undefined;
+  if (runId) {
+    const run = runs.find((r) => r.id === runId);
+    if (!run) throw new Error(`no run '${runId}' in this project`);
+    if (!withCheckpoint(run)) throw new Error(`run ${runId} has no checkpoint yet: train it (or let it reach its first checkpoint) first`);
+    return run;
+  }
+  const active = runs.find((r) => r.id === store.data.activeRunId);
+  if (active && withCheckpoint(active)) return active;
+  const latest = [...runs].reverse().find(withCheckpoint);
+  if (!latest) throw new Error(noModelYet);
+  return latest;
+}
+
 function readInfo(run: RunDir): RunInfo | undefined {
   try {
     return run.exists() ? run.readInfo() : undefined;

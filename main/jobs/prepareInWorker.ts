@@ -7,6 +7,7 @@ import { existsSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { defaultWorkerPath } from './trainJob';
 import { loadTrainingImages, type LoadedImages, type TrainingImageOptions } from './trainingImages';
+import { workerOutcome } from './workerOutcome';
 
 export function loadTrainingImagesInWorker(
   dir: string,
@@ -16,24 +17,13 @@ export function loadTrainingImagesInWorker(
 ): Promise<LoadedImages> {
   if (!existsSync(workerPath)) return loadTrainingImages(dir, options, onProgress);
   const worker = new Worker(workerPath, { workerData: { prepare: { dir, options: { ...options, files: options.files ? [...options.files] : undefined } } } });
-  return new Promise<LoadedImages>((resolve, reject) => {
-    let settled = false;
-    worker.on('message', (msg: { kind: string; event?: { type: string; done: number; total: number; file: string }; loaded?: LoadedImages; message?: string }) => {
-      if (msg.kind === 'event' && msg.event?.type === 'loading') onProgress?.(msg.event.done, msg.event.total, msg.event.file);
-      else if (msg.kind === 'prepared' && msg.loaded) {
-        settled = true;
-        resolve(msg.loaded);
-      } else if (msg.kind === 'error') {
-        settled = true;
-        reject(new Error(msg.message));
-      }
-    });
-    worker.on('error', (err) => {
-      settled = true;
-      reject(err);
-    });
-    worker.on('exit', (code) => {
-      if (!settled) reject(new Error(`the image-preparation worker stopped unexpectedly (exit code ${code})`));
-    });
-  }).finally(() => void worker.terminate());
+  return workerOutcome<LoadedImages>(
+    worker,
+    { kind: 'prepared', key: 'loaded' },
+    (event) => {
+      const e = event as { type: string; done: number; total: number; file: string };
+      if (e.type === 'loading') onProgress?.(e.done, e.total, e.file);
+    },
+    (code) => `the image-preparation worker stopped unexpectedly (exit code ${code})`,
+  );
 }

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { TrainEvent, TrainRequest, TrainResult } from './trainRun';
+import { workerOutcome } from './workerOutcome';
 
 export interface TrainJob {
   events: EventEmitter<{ event: [TrainEvent] }>;
@@ -27,25 +28,11 @@ export function startTrainingJob(request: TrainRequest, workerPath = defaultWork
   const events = new EventEmitter<{ event: [TrainEvent] }>();
   const cancelFlag = new SharedArrayBuffer(4);
   const worker = new Worker(workerPath, { workerData: { request, cancelFlag } });
-  const result = new Promise<TrainResult>((resolve, reject) => {
-    let settled = false;
-    worker.on('message', (msg: { kind: string; event?: TrainEvent; result?: TrainResult; message?: string }) => {
-      if (msg.kind === 'event' && msg.event) events.emit('event', msg.event);
-      else if (msg.kind === 'result') {
-        settled = true;
-        resolve(msg.result!);
-      } else if (msg.kind === 'error') {
-        settled = true;
-        reject(new Error(msg.message));
-      }
-    });
-    worker.on('error', (err) => {
-      settled = true;
-      reject(err);
-    });
-    worker.on('exit', (code) => {
-      if (!settled) reject(new Error(`training worker stopped unexpectedly (exit code ${code}); the run directory keeps every checkpoint written so far`));
-    });
-  }).finally(() => void worker.terminate());
+  const result = workerOutcome<TrainResult>(
+    worker,
+    { kind: 'result', key: 'result' },
+    (event) => events.emit('event', event as TrainEvent),
+    (code) => `training worker stopped unexpectedly (exit code ${code}); the run directory keeps every checkpoint written so far`,
+  );
   return { events, cancel: () => Atomics.store(new Int32Array(cancelFlag), 0, 1), result };
 }

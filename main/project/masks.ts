@@ -137,20 +137,3 @@ export function rleDecode(rle: Rle): Uint8Array {
   return out;
 }
 
-/** 0/non-zero values → run lengths (outside first). */
-export function rleEncode(mask: Uint8Array, width: number, height: number): Rle {
-  const runs: number[] = [];
-  let value = 0;
-  let run = 0;
-  for (let i = 0; i < mask.length; i++) {
-    const v = mask[i] ? 1 : 0;
-    if (v === value) run++;
-    else {
-      runs.push(run);
-      value = v;
-      run = 1;
-    }
-  }
-  runs.push(run);
-  return { width, height, runs };
-}

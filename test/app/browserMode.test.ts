@@ -3,28 +3,20 @@
  * random loopback port, with the real handler table wired to the server's broadcast as main/serve.ts
  * does.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { pixelsHeaderName, type PixelsHeader } from '../../preload/api';
-import { startServer, type RunningServer } from '../../main/server';
+import type { RunningServer } from '../../main/server';
 import { dataPath, hasSharedData, sharedDataSkipReason } from '../helpers/sharedData';
-import { harness, type Harness } from './harness';
+import { servedHarness, type Harness } from './harness';
 
 let h: Harness;
 let server: RunningServer;
 let auth: Record<string, string>;
 
 beforeAll(async () => {
-  const sink: { server?: RunningServer } = {};
-  h = harness({ emit: (event, payload) => sink.server?.broadcast(event, payload) });
-  const rendererDir = join(h.root, 'renderer');
-  mkdirSync(rendererDir, { recursive: true });
-  writeFileSync(join(rendererDir, 'index.html'), '<!doctype html><title>test</title>');
-  server = await startServer({ rendererDir, handlers: h.table });
-  sink.server = server;
-  auth = { Authorization: `Bearer ${server.token}` };
+  ({ h, server, auth } = await servedHarness());
 });
 
 afterAll(async () => {

@@ -1,9 +1,10 @@
 /** A handler table on temporary folders that records its events, for the app tests. */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Channel, EventName, IpcEvents, ResponseOf } from '../../preload/api';
 import { createHandlerTable, invokeChannel, type HandlerTable, type HandlerTableOptions } from '../../main/ipc/registry';
+import { startServer, type RunningServer } from '../../main/server';
 
 export interface RecordedEvent {
   event: EventName;
@@ -48,4 +49,25 @@ export function harness(options: HandlerTableOptions = {}): Harness {
       rmSync(root, { recursive: true, force: true });
     },
   };
+}
+
+/** A harness behind a browser-mode server (a stub page as the renderer): events go to its WebSocket. */
+export async function servedHarness(): Promise<{ h: Harness; server: RunningServer; auth: Record<string, string> }> {
+  const sink: { server?: RunningServer } = {};
+  const h = harness({ emit: (event, payload) => sink.server?.broadcast(event, payload) });
+  const rendererDir = join(h.root, 'renderer');
+  mkdirSync(rendererDir, { recursive: true });
+  writeFileSync(join(rendererDir, 'index.html'), '<!doctype html><title>test</title>');
+  const server = await startServer({ rendererDir, handlers: h.table });
+  sink.server = server;
+  return { h, server, auth: { Authorization: `Bearer ${server.token}` } };
+}
+
+/** Poll `condition` every 25 ms until it holds, or fail after `timeoutMs` naming `what`. */
+export async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
 }

@@ -6,19 +6,18 @@
  * (dciodvfy, read back bit for bit) — also on projection radiographs (one SEG per image), and
  * refused on PNG sources. Landmarks on a CR image go out as an SR that passes dciodvfy.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { maskHeaderName, type ImageEntry, type MaskHeader, type MaskRle } from '../../preload/api';
+import { encodeMaskRle, maskHeaderName, type ImageEntry, type MaskHeader, type MaskRle } from '../../preload/api';
 import { buildSegmentation, readDicomSource, segmentationToBytes, type CodedConcept as DicomCode } from '../../main/io/exporters';
 import { readNaturalDataset } from '../../main/io/exporters/dcmjs';
 import { readSegmentation, segmentMask, type Segmentation } from '../../main/io/seg';
-import { rleEncode } from '../../main/project/masks';
 import { emptyProjectFile, parseProjectFile, PROJECT_FILE_NAME, serializeProjectFile } from '../../main/project/projectFile';
-import { startServer, type RunningServer } from '../../main/server';
+import type { RunningServer } from '../../main/server';
 import { dciodvfy, dicom3toolsSkipReason, hasDciodvfy } from '../exporters/helpers/validators';
 import { dataPath, hasSharedData, sharedDataSkipReason } from '../helpers/sharedData';
-import { harness, type Harness } from './harness';
+import { harness, servedHarness, type Harness } from './harness';
 
 const ct = (name: string) => dataPath('dicom/ct-3slice-seg', name);
 const cr = (name: string) => dataPath('dicom/cr', name);
@@ -38,7 +37,7 @@ function rectangle(width: number, height: number, x0: number, y0: number, x1: nu
 }
 
 const rle = (mask: Uint8Array, image: Pick<ImageEntry, 'width' | 'height'>): MaskRle => {
-  const r = rleEncode(mask, image.width, image.height);
+  const r = encodeMaskRle(mask, image.width, image.height);
   return { width: r.width, height: r.height, runs: [...r.runs] };
 };
 
@@ -57,14 +56,7 @@ describe.skipIf(!hasSharedData)(`segmentation masks through the handler table${h
   let liver: Segmentation;
 
   beforeAll(async () => {
-    const sink: { server?: RunningServer } = {};
-    h = harness({ emit: (event, payload) => sink.server?.broadcast(event, payload) });
-    const rendererDir = join(h.root, 'renderer');
-    mkdirSync(rendererDir, { recursive: true });
-    writeFileSync(join(rendererDir, 'index.html'), '<!doctype html><title>test</title>');
-    server = await startServer({ rendererDir, handlers: h.table });
-    sink.server = server;
-    auth = { Authorization: `Bearer ${server.token}` };
+    ({ h, server, auth } = await servedHarness());
     await h.invoke('project:create', { dir: join(h.root, 'ct'), name: 'CT' });
     slices = (await h.invoke('images:import', { jobId: 'import-ct', paths: CT_SLICES.map(ct) })).imported;
     expect(slices.map((s) => s.name)).toEqual(CT_SLICES);

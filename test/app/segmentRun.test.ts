@@ -9,24 +9,15 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { PNG } from 'pngjs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { ImageEntry, RunSummary, TrainSettings } from '../../preload/api';
+import { encodeMaskRle, type ImageEntry, type RunSummary, type TrainSettings } from '../../preload/api';
 import { readImage } from '../../main/io';
 import { ganCsvPath } from '../../main/engine/shapeGuided/runFiles';
-import { rleEncode } from '../../main/project/masks';
 import { dataPath, hasSharedData, sharedDataSkipReason } from '../helpers/sharedData';
 import { hasTorch, torchSkipReason } from '../helpers/torch';
-import { harness, type Harness } from './harness';
+import { harness, waitFor, type Harness } from './harness';
 
 const IMAGES = ['3167.png', '3177.png', '3229.png'];
 const STAGE2: TrainSettings = { stage: '2', steps: 6, size: 64, batch: 1, lr: 1e-3, lrHalveEvery: 1000, clusters: 4, seed: 0, checkpointEvery: 6, centreSensitive: false };
-
-async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 const skip = !hasTorch || !hasSharedData;
 describe.skipIf(skip)(`segment:run with a stage-2 model${skip ? ` (skipped: ${torchSkipReason || sharedDataSkipReason})` : ''}`, () => {
@@ -89,7 +80,7 @@ describe.skipIf(skip)(`segment:run with a stage-2 model${skip ? ` (skipped: ${to
   test('a re-run keeps a corrected mask and replaces the predicted ones', async () => {
     const [corrected, ...others] = images;
     const mask = new Uint8Array(corrected.width * corrected.height).fill(1, 0, corrected.width * 10);
-    const r = rleEncode(mask, corrected.width, corrected.height);
+    const r = encodeMaskRle(mask, corrected.width, corrected.height);
     await h.invoke('segment:saveMask', { imageId: corrected.id, mask: { width: r.width, height: r.height, runs: [...r.runs] } });
     await h.invoke('segment:accept', { imageId: others[0].id, accepted: true });
     const res = await h.invoke('segment:run', { jobId: 'seg-2', runId: stage2.id });

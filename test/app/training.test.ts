@@ -14,18 +14,10 @@ import { readSlicerMarkupsFile } from '../../main/landmarks';
 import { PROJECT_FILE_NAME } from '../../main/project/projectFile';
 import { dataPath, hasSharedData, sharedDataSkipReason } from '../helpers/sharedData';
 import { hasTorch, torchSkipReason } from '../helpers/torch';
-import { harness, type Harness } from './harness';
+import { harness, waitFor, type Harness } from './harness';
 
 const IMAGES = ['3167.png', '3177.png', '3229.png'];
 const SETTINGS: TrainSettings = { stage: '1', steps: 4, size: 64, batch: 1, lr: 1e-3, lrHalveEvery: 1000, clusters: 8, seed: 0, checkpointEvery: 2, centreSensitive: true };
-
-async function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 const skip = !hasTorch || !hasSharedData;
 describe.skipIf(skip)(`training and propagation through the handler table${skip ? ` (skipped: ${torchSkipReason || sharedDataSkipReason})` : ''}`, () => {

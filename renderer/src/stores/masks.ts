@@ -1,28 +1,10 @@
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
-import { maskHeaderName, type MaskInfo, type MaskRle } from '../../../preload/api';
+import { encodeMaskRle, maskHeaderName, type MaskInfo } from '../../../preload/api';
 import { useApi } from '../api/client';
 import { newJobId } from './errors';
 import { useJobStore } from './jobs';
 import { useUndoStore } from './undo';
-
-/** Run-length encode a 0/1 mask (outside first), as `segment:saveMask` takes it. */
-export function encodeRle(mask: Uint8Array, width: number, height: number): MaskRle {
-  const runs: number[] = [];
-  let value = 0;
-  let run = 0;
-  for (let i = 0; i < mask.length; i++) {
-    const v = mask[i] ? 1 : 0;
-    if (v === value) run++;
-    else {
-      runs.push(run);
-      value = v;
-      run = 1;
-    }
-  }
-  runs.push(run);
-  return { width, height, runs };
-}
 
 /** Segmentation masks: predicted, corrected and imported, with per-stroke undo. */
 export const useMaskStore = defineStore('masks', () => {
@@ -55,7 +37,7 @@ export const useMaskStore = defineStore('masks', () => {
 
   /** Save a mask; `show` also makes it the displayed pixels (undo/redo push it into the viewer). */
   async function write(imageId: string, data: Uint8Array, width: number, height: number, show: boolean): Promise<void> {
-    patch(await useApi().invoke('segment:saveMask', { imageId, mask: encodeRle(data, width, height) }));
+    patch(await useApi().invoke('segment:saveMask', { imageId, mask: encodeMaskRle(data, width, height) }));
     if (show) pixels.value = { imageId, width, height, data };
   }
 
