@@ -4,10 +4,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
 import { chooseBackend, probeBackends, versions } from './engine/backends';
 import { filterGradFor } from './engine/trainer/config';
-import { planPretrain, SHAPE_GUIDED_OPTIONS, UsageError, type PretrainPlan, type RawOptions } from './cli/pretrainArgs';
+import { parseCommandArgs, UsageError } from './cli/args';
+import { planPretrain, SHAPE_GUIDED_OPTIONS, type PretrainPlan, type RawOptions } from './cli/pretrainArgs';
 import { formatDuration, ProgressBar } from './cli/progressBar';
 import { embedCommand } from './cli/embed';
 import { evalLandmarksCommand } from './cli/evalLandmarks';
@@ -51,12 +52,8 @@ const PRETRAIN_OPTIONS = {
   ...SHAPE_GUIDED_OPTIONS,
 } as const;
 
-function parse(args: string[], options: ParseArgsConfig['options']): RawOptions {
-  try {
-    return parseArgs({ args, options, strict: true, allowPositionals: false }).values as RawOptions;
-  } catch (err) {
-    throw new UsageError((err as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, ''));
-  }
+function parse(args: string[], options: NonNullable<ParseArgsConfig['options']>): RawOptions {
+  return parseCommandArgs(args, options) as RawOptions;
 }
 
 function torchReport(d: TorchDiscovery) {

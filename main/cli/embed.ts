@@ -9,7 +9,6 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, extname, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { PNG } from 'pngjs';
 import { encodeNpy } from '../engine/infer/npy';
 import { LdOnnxModel, type OrtExecutionProvider } from '../engine/infer/onnxModel';
@@ -17,7 +16,8 @@ import { DEFAULT_INFER_SIZE, preprocessForNetwork } from '../engine/infer/prepro
 import { embeddingToRgba } from '../engine/infer/visualise';
 import { readImage } from '../io';
 import { writeFileAtomic } from '../project/atomicWrite';
-import { ModelUsageError, resolveModel } from '../project/modelSource';
+import { resolveModel } from '../project/modelSource';
+import { intArg, parseCommandArgs, runSubcommand, UsageError } from './args';
 
 export const EMBED_USAGE = `  ld-studio embed --model <run-dir|checkpoint.safetensors|model.onnx> --image <file> --out <file.npy|file.png> [options]
       Per-pixel embedding of one image with a trained model (ONNX Runtime). From a run directory
@@ -29,8 +29,6 @@ export const EMBED_USAGE = `  ld-studio embed --model <run-dir|checkpoint.safete
       --threads N          CPU threads (default: one per physical core)
 `;
 
-class EmbedUsageError extends Error {}
-
 const OPTIONS = {
   model: { type: 'string' },
   image: { type: 'string' },
@@ -41,13 +39,6 @@ const OPTIONS = {
   threads: { type: 'string' },
 } as const;
 
-function intArg(value: string | undefined, name: string, min: number): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isInteger(n) || n < min) throw new EmbedUsageError(`--${name} expects an integer ≥ ${min}, got '${value}'`);
-  return n;
-}
-
 function providersFor(ep: string): OrtExecutionProvider[] {
   switch (ep) {
     case 'auto':
@@ -57,23 +48,18 @@ function providersFor(ep: string): OrtExecutionProvider[] {
     case 'cuda':
       return ['cuda'];
     default:
-      throw new EmbedUsageError(`--ep must be auto, cpu or cuda, got '${ep}'`);
+      throw new UsageError(`--ep must be auto, cpu or cuda, got '${ep}'`);
   }
 }
 
 const ms = (t0: number) => Math.round((performance.now() - t0) * 10) / 10;
 
 async function embed(args: string[]): Promise<number> {
-  let values: Record<string, string | undefined>;
-  try {
-    values = parseArgs({ args, options: OPTIONS, strict: true, allowPositionals: false }).values;
-  } catch (err) {
-    throw new EmbedUsageError((err as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, ''));
-  }
-  for (const name of ['model', 'image', 'out'] as const) if (!values[name]) throw new EmbedUsageError(`--${name} is required`);
+  const values = parseCommandArgs(args, OPTIONS);
+  for (const name of ['model', 'image', 'out'] as const) if (!values[name]) throw new UsageError(`--${name} is required`);
   const out = resolve(values.out!);
   const format = extname(out).toLowerCase().slice(1);
-  if (format !== 'npy' && format !== 'png') throw new EmbedUsageError(`--out must end in .npy or .png, got '${values.out}'`);
+  if (format !== 'npy' && format !== 'png') throw new UsageError(`--out must end in .npy or .png, got '${values.out}'`);
   const size = intArg(values.size, 'size', 16) ?? DEFAULT_INFER_SIZE;
   const step = intArg(values.step, 'step', 0);
   const threads = intArg(values.threads, 'threads', 0);
@@ -141,14 +127,5 @@ async function embed(args: string[]): Promise<number> {
 
 /** `ld-studio embed …`; returns the exit code (0 done, 1 failed, 2 bad arguments). */
 export async function embedCommand(args: string[]): Promise<number> {
-  try {
-    return await embed(args);
-  } catch (err) {
-    if (err instanceof EmbedUsageError || err instanceof ModelUsageError) {
-      process.stderr.write(`ld-studio embed: ${err.message}\n\nUsage:\n${EMBED_USAGE}`);
-      return 2;
-    }
-    process.stderr.write(`ld-studio embed: ${err instanceof Error ? err.message : String(err)}\n`);
-    return 1;
-  }
+  return runSubcommand('embed', () => embed(args), { afterUsageError: `\nUsage:\n${EMBED_USAGE}` });
 }

@@ -8,11 +8,11 @@
  * 1 failed, 2 bad arguments.
  */
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { DEFAULT_RADII_MM, DEFAULT_RADII_PX, evaluateLandmarks, imageStem, type EvaluateOptions, type LandmarkEvaluation } from '../engine/landmarks/metrics';
 import type { LandmarkTable } from '../engine/landmarks/types';
 import { listImageFiles, readImage } from '../io';
 import { readImageSize, readLandmarkFile, readSpineCsvFiles, type ImageSize } from '../landmarks';
+import { parseCommandArgs, runSubcommand, UsageError } from './args';
 
 export const EVAL_LANDMARKS_USAGE = `  ld-studio eval-landmarks --pred <file> --truth <file> [options]
       Landmark accuracy: mean radial error (MRE) ± SD, per landmark and per image, success
@@ -34,8 +34,6 @@ export const EVAL_LANDMARKS_USAGE = `  ld-studio eval-landmarks --pred <file> --
       --points             also list every point's error
 `;
 
-class EvalUsageError extends Error {}
-
 const OPTIONS = {
   pred: { type: 'string' },
   truth: { type: 'string' },
@@ -53,14 +51,14 @@ const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 
 function positiveNumber(text: string, what: string): number {
   const n = Number(text.trim());
-  if (!DECIMAL.test(text.trim()) || !(n > 0) || !Number.isFinite(n)) throw new EvalUsageError(`${what} expects a positive number, got '${text}'`);
+  if (!DECIMAL.test(text.trim()) || !(n > 0) || !Number.isFinite(n)) throw new UsageError(`${what} expects a positive number, got '${text}'`);
   return n;
 }
 
 function radiiArg(value: string | undefined, name: string): number[] | undefined {
   if (value === undefined) return undefined;
   const parts = value.split(',').map((s) => s.trim());
-  if (parts.some((s) => s === '')) throw new EvalUsageError(`--${name} expects comma-separated positive numbers, got '${value}'`);
+  if (parts.some((s) => s === '')) throw new UsageError(`--${name} expects comma-separated positive numbers, got '${value}'`);
   return parts.map((s) => positiveNumber(s, `--${name}`));
 }
 
@@ -130,26 +128,18 @@ function report(e: LandmarkEvaluation, pred: string, truth: string, truthFilenam
   };
 }
 
-function parseOptions(args: string[]) {
-  try {
-    return parseArgs({ args, options: OPTIONS, strict: true, allowPositionals: false }).values;
-  } catch (err) {
-    throw new EvalUsageError((err as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, ''));
-  }
-}
-
 async function evalLandmarks(args: string[]): Promise<number> {
-  const values = parseOptions(args);
+  const values = parseCommandArgs(args, OPTIONS);
   if (values.help) {
     process.stdout.write(`Usage:\n${EVAL_LANDMARKS_USAGE}`);
     return 0;
   }
-  for (const name of ['pred', 'truth'] as const) if (!values[name]) throw new EvalUsageError(`--${name} is required`);
+  for (const name of ['pred', 'truth'] as const) if (!values[name]) throw new UsageError(`--${name} is required`);
   if (values['truth-filenames'] !== undefined && values.images === undefined) {
-    throw new EvalUsageError('--truth-filenames needs --images <dir>: the spine coordinates are fractions of each image’s size');
+    throw new UsageError('--truth-filenames needs --images <dir>: the spine coordinates are fractions of each image’s size');
   }
   if (values.images !== undefined && !values.heights && values['truth-filenames'] === undefined) {
-    throw new EvalUsageError('--images is only used with --heights or --truth-filenames');
+    throw new UsageError('--images is only used with --heights or --truth-filenames');
   }
   const options: EvaluateOptions = {
     spacingMm: values['spacing-mm'] === undefined ? undefined : positiveNumber(values['spacing-mm'], '--spacing-mm'),
@@ -157,7 +147,7 @@ async function evalLandmarks(args: string[]): Promise<number> {
     radiiPx: radiiArg(values['radii-px'], 'radii-px'),
     heightFraction: values.heights ?? false,
   };
-  if (options.radiiMm && options.spacingMm === undefined) throw new EvalUsageError('--radii-mm needs --spacing-mm');
+  if (options.radiiMm && options.spacingMm === undefined) throw new UsageError('--radii-mm needs --spacing-mm');
 
   const predPath = resolve(values.pred!);
   const truthPath = resolve(values.truth!);
@@ -189,14 +179,5 @@ async function evalLandmarks(args: string[]): Promise<number> {
 
 /** `ld-studio eval-landmarks …`; returns the exit code (0 done, 1 failed, 2 bad arguments). */
 export async function evalLandmarksCommand(args: string[]): Promise<number> {
-  try {
-    return await evalLandmarks(args);
-  } catch (err) {
-    if (err instanceof EvalUsageError) {
-      process.stderr.write(`ld-studio eval-landmarks: ${err.message}\nRun 'ld-studio eval-landmarks --help' for usage.\n`);
-      return 2;
-    }
-    process.stderr.write(`ld-studio eval-landmarks: ${err instanceof Error ? err.message : String(err)}\n`);
-    return 1;
-  }
+  return runSubcommand('eval-landmarks', () => evalLandmarks(args), { afterUsageError: "Run 'ld-studio eval-landmarks --help' for usage.\n" });
 }

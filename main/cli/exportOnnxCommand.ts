@@ -5,10 +5,9 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { exportCheckpointToOnnx } from '../engine/onnx/exportOnnx';
 import { RunDir } from '../project/runDir';
-import { UsageError } from './pretrainArgs';
+import { parseCommandArgs, UsageError } from './args';
 
 export const EXPORT_ONNX_USAGE = `  ld-studio export-onnx --model <run-dir|checkpoint.safetensors> --out <model.onnx> [--step N]
       Export a checkpoint (from either engine) to ONNX: input image N×C×H×W, outputs embedding and
@@ -16,12 +15,7 @@ export const EXPORT_ONNX_USAGE = `  ld-studio export-onnx --model <run-dir|check
 `;
 
 export function exportOnnxCommand(args: string[]): number {
-  let values: Record<string, string | undefined>;
-  try {
-    values = parseArgs({ args, options: { model: { type: 'string' }, out: { type: 'string' }, step: { type: 'string' } }, strict: true }).values;
-  } catch (err) {
-    throw new UsageError((err as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, ''));
-  }
+  const values = parseCommandArgs(args, { model: { type: 'string' }, out: { type: 'string' }, step: { type: 'string' } } as const);
   if (!values.model) throw new UsageError('--model <run-dir|checkpoint.safetensors> is required');
   if (!values.out) throw new UsageError('--out <model.onnx> is required');
   const model = resolve(values.model);

@@ -4,11 +4,9 @@
  * (nothing written), 2 bad arguments.
  */
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import {
   CodeError,
   concept,
-  ExportError,
   exportSegmentationFiles,
   readSegmentDescriptionFile,
   resolveCategory,
@@ -18,6 +16,7 @@ import {
   type SegmentationMetadata,
   type SegmentDescription,
 } from '../io/exporters';
+import { parseCommandArgs, runSubcommand, UsageError } from './args';
 
 export const EXPORT_SEG_USAGE = `  ld-studio export-seg --source <dicom file or dir> --masks <dir> --out <seg.dcm> [options]
       DICOM Segmentation (SEG) of masks drawn on DICOM images. --masks holds one mask per source
@@ -37,8 +36,6 @@ export const EXPORT_SEG_USAGE = `  ld-studio export-seg --source <dicom file or 
       --find-code TEXT     list the codes matching TEXT and exit
 `;
 
-class ExportSegUsageError extends Error {}
-
 const OPTIONS = {
   source: { type: 'string' },
   masks: { type: 'string' },
@@ -53,7 +50,7 @@ const OPTIONS = {
   'find-code': { type: 'string' },
 } as const;
 
-type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
+type Values = ReturnType<typeof parseCommandArgs<typeof OPTIONS>>;
 
 function findCodes(query: string): number {
   const matches = searchCodes(query, { limit: 20 }).map((m) => ({
@@ -69,7 +66,7 @@ function findCodes(query: string): number {
 /** The one segment described by --type/--category/--label/--reviewed. */
 function segmentFromOptions(values: Values): SegmentDescription {
   if (!values.type) {
-    throw new ExportSegUsageError(
+    throw new UsageError(
       'say what was segmented: --type <name or code>, e.g. --type femur or --type SCT:71341001 (list codes with --find-code <text>), or give --segment-json',
     );
   }
@@ -84,21 +81,16 @@ function segmentFromOptions(values: Values): SegmentDescription {
       ...(found.type.rgb ? { recommendedDisplayRGB: found.type.rgb } : {}),
     };
   } catch (err) {
-    if (err instanceof CodeError) throw new ExportSegUsageError(err.message);
+    if (err instanceof CodeError) throw new UsageError(err.message);
     throw err;
   }
 }
 
 async function exportSeg(args: string[]): Promise<number> {
-  let values: Values;
-  try {
-    values = parseArgs({ args, options: OPTIONS, strict: true, allowPositionals: false }).values;
-  } catch (err) {
-    throw new ExportSegUsageError((err as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, ''));
-  }
+  const values = parseCommandArgs(args, OPTIONS);
   if (values['find-code'] !== undefined) return findCodes(values['find-code']);
   for (const name of ['source', 'masks', 'out'] as const) {
-    if (!values[name]) throw new ExportSegUsageError(`--${name} is required`);
+    if (!values[name]) throw new UsageError(`--${name} is required`);
   }
   let segments: SegmentDescription[];
   let metadata: SegmentationMetadata = {};
@@ -106,7 +98,7 @@ async function exportSeg(args: string[]): Promise<number> {
   if (values['segment-json']) {
     const clash = (['type', 'category', 'label', 'reviewed'] as const).filter((k) => values[k] !== undefined);
     if (clash.length) {
-      throw new ExportSegUsageError(`--segment-json describes the segments; leave out ${clash.map((k) => `--${k}`).join(', ')} (edit the JSON instead)`);
+      throw new UsageError(`--segment-json describes the segments; leave out ${clash.map((k) => `--${k}`).join(', ')} (edit the JSON instead)`);
     }
     const file = await readSegmentDescriptionFile(resolve(values['segment-json']));
     segments = file.segments;
@@ -155,15 +147,5 @@ async function exportSeg(args: string[]): Promise<number> {
 
 /** `ld-studio export-seg …`; returns the exit code. */
 export async function exportSegCommand(args: string[]): Promise<number> {
-  try {
-    return await exportSeg(args);
-  } catch (err) {
-    if (err instanceof ExportSegUsageError) {
-      process.stderr.write(`ld-studio export-seg: ${err.message}\n\nUsage:\n${EXPORT_SEG_USAGE}`);
-      return 2;
-    }
-    const message = err instanceof ExportError || err instanceof Error ? err.message : String(err);
-    process.stderr.write(`ld-studio export-seg: ${message}\nNothing was written.\n`);
-    return 1;
-  }
+  return runSubcommand('export-seg', () => exportSeg(args), { afterUsageError: `\nUsage:\n${EXPORT_SEG_USAGE}`, afterFailure: 'Nothing was written.\n' });
 }

@@ -3,8 +3,8 @@
  * Enhanced SR). Prints one JSON line on stdout. Exit codes: 0 written, 1 failed (nothing written),
  * 2 bad arguments.
  */
-import { parseArgs } from 'node:util';
 import { exportLandmarkSrFiles } from '../io/exporters';
+import { parseCommandArgs, runSubcommand, UsageError } from './args';
 
 export const EXPORT_SR_USAGE = `  ld-studio export-sr --source <dicom> --landmarks <landmarks.csv> --out <sr.dcm> [--observer NAME]
       DICOM SR (TID 1500 Measurement Report, Enhanced SR) of the landmarks of one DICOM image: one
@@ -16,8 +16,6 @@ export const EXPORT_SR_USAGE = `  ld-studio export-sr --source <dicom> --landmar
                            default: LD Studio as the observing device
 `;
 
-class ExportSrUsageError extends Error {}
-
 const OPTIONS = {
   source: { type: 'string' },
   landmarks: { type: 'string' },
@@ -26,14 +24,9 @@ const OPTIONS = {
 } as const;
 
 async function exportSr(args: string[]): Promise<number> {
-  let values: ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
-  try {
-    values = parseArgs({ args, options: OPTIONS, strict: true, allowPositionals: false }).values;
-  } catch (err) {
-    throw new ExportSrUsageError((err as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, ''));
-  }
+  const values = parseCommandArgs(args, OPTIONS);
   for (const name of ['source', 'landmarks', 'out'] as const) {
-    if (!values[name]) throw new ExportSrUsageError(`--${name} is required`);
+    if (!values[name]) throw new UsageError(`--${name} is required`);
   }
   const report = await exportLandmarkSrFiles({
     source: values.source!,
@@ -63,14 +56,5 @@ async function exportSr(args: string[]): Promise<number> {
 
 /** `ld-studio export-sr …`; returns the exit code. */
 export async function exportSrCommand(args: string[]): Promise<number> {
-  try {
-    return await exportSr(args);
-  } catch (err) {
-    if (err instanceof ExportSrUsageError) {
-      process.stderr.write(`ld-studio export-sr: ${err.message}\n\nUsage:\n${EXPORT_SR_USAGE}`);
-      return 2;
-    }
-    process.stderr.write(`ld-studio export-sr: ${err instanceof Error ? err.message : String(err)}\nNothing was written.\n`);
-    return 1;
-  }
+  return runSubcommand('export-sr', () => exportSr(args), { afterUsageError: `\nUsage:\n${EXPORT_SR_USAGE}`, afterFailure: 'Nothing was written.\n' });
 }

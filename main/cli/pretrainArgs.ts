@@ -9,32 +9,24 @@ import { centreSigmaFor } from '../engine/losses';
 import { defaultShapeGuided, SHAPE_GUIDED_CLUSTERS } from '../engine/shapeGuided/config';
 import { defaultStage1Steps, PAPER_DEFAULTS, validateConfig, type StageChoice, type TrainConfig } from '../engine/trainer/config';
 import { RunDir } from '../project/runDir';
-
-export class UsageError extends Error {}
+import { numberArg, oneOf, UsageError } from './args';
 
 export type RawOptions = Record<string, string | boolean | undefined>;
 
-function intOption(raw: RawOptions, name: string): number | undefined {
-  const v = raw[name];
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (typeof v !== 'string' || v.trim() === '' || !Number.isInteger(n)) throw new UsageError(`--${name} expects an integer, got '${String(v)}'`);
-  return n;
-}
+// A boolean where a string option is expected reads as 'true', which no parser below accepts.
+const text = (v: string | boolean | undefined) => (v === undefined ? undefined : String(v));
 
+const intOption = (raw: RawOptions, name: string) => numberArg(text(raw[name]), name, { integer: true });
+
+const choice = <T extends string>(raw: RawOptions, name: string, allowed: readonly T[]) => oneOf(text(raw[name]), name, allowed);
+
+// Not numberArg: a blank value has always read as 0 here (--lr '' → 0), and stays so.
 function numberOption(raw: RawOptions, name: string): number | undefined {
   const v = raw[name];
   if (v === undefined) return undefined;
   const n = Number(v);
   if (typeof v !== 'string' || !Number.isFinite(n)) throw new UsageError(`--${name} expects a number, got '${String(v)}'`);
   return n;
-}
-
-function choice<T extends string>(raw: RawOptions, name: string, allowed: readonly T[]): T | undefined {
-  const v = raw[name];
-  if (v === undefined) return undefined;
-  if (typeof v !== 'string' || !allowed.includes(v as T)) throw new UsageError(`--${name} must be one of ${allowed.join(', ')}, got '${String(v)}'`);
-  return v as T;
 }
 
 export type EngineRequest = 'auto' | 'tfjs' | 'torch';

@@ -10,7 +10,6 @@
  */
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { imageStem } from '../engine/landmarks/metrics';
 import type { ConsensusMode } from '../engine/landmarks/propagate';
 import type { LandmarkScheme, LandmarkTable } from '../engine/landmarks/types';
@@ -18,7 +17,7 @@ import type { InputFit } from '../engine/infer/preprocess';
 import { listImageFiles } from '../io';
 import { runPropagation } from '../jobs/landmarkPropagation';
 import { BUILTIN_SCHEME_IDS, loadBuiltinScheme, loadSchemeFile, readLandmarkFile, writeLandmarkFile, type BuiltinSchemeId } from '../landmarks';
-import { ModelUsageError } from '../project/modelSource';
+import { numberArg, oneOf, parseCommandArgs, runSubcommand, UsageError } from './args';
 import { ProgressBar } from './progressBar';
 
 export const PROPAGATE_USAGE = `  ld-studio propagate --model <run-dir|checkpoint|model.onnx> --template <file> --template-image <image>
@@ -40,8 +39,6 @@ export const PROPAGATE_USAGE = `  ld-studio propagate --model <run-dir|checkpoin
       --no-cache           do not read or write the feature cache (<out>/.ld-cache)
 `;
 
-class PropagateUsageError extends Error {}
-
 const OPTIONS = {
   model: { type: 'string' },
   template: { type: 'string' },
@@ -59,22 +56,6 @@ const OPTIONS = {
   'no-cache': { type: 'boolean' },
 } as const;
 
-function numberArg(value: string | undefined, name: string, opts: { integer?: boolean; min: number }): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < opts.min || (opts.integer && !Number.isInteger(n))) {
-    throw new PropagateUsageError(`--${name} expects ${opts.integer ? 'an integer' : 'a number'} ≥ ${opts.min}, got '${value}'`);
-  }
-  return n;
-}
-
-function oneOf<T extends string>(value: string | undefined, name: string, allowed: readonly T[]): T | undefined {
-  if (value === undefined) return undefined;
-  if (!allowed.includes(value as T)) throw new PropagateUsageError(`--${name} must be one of ${allowed.join(', ')}, got '${value}'`);
-  return value as T;
-}
-
-
 /** The template entry for the template image: the only one, or the one with the same name or stem. */
 export function templateEntry(table: LandmarkTable, templateImage: string, file: string) {
   if (table.images.length === 1) return table.images[0];
@@ -90,26 +71,21 @@ export function templateEntry(table: LandmarkTable, templateImage: string, file:
 async function loadScheme(arg: string | undefined): Promise<LandmarkScheme | undefined> {
   if (arg === undefined) return undefined;
   if ((BUILTIN_SCHEME_IDS as readonly string[]).includes(arg)) return loadBuiltinScheme(arg as BuiltinSchemeId);
-  if (!existsSync(arg)) throw new PropagateUsageError(`--scheme ${arg}: not a built-in scheme (${BUILTIN_SCHEME_IDS.join(', ')}) and no such file`);
+  if (!existsSync(arg)) throw new UsageError(`--scheme ${arg}: not a built-in scheme (${BUILTIN_SCHEME_IDS.join(', ')}) and no such file`);
   return loadSchemeFile(arg);
 }
 
 async function propagate(args: string[]): Promise<number> {
-  let values: ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
-  try {
-    values = parseArgs({ args, options: OPTIONS, strict: true, allowPositionals: false }).values;
-  } catch (err) {
-    throw new PropagateUsageError((err as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, ''));
-  }
+  const values = parseCommandArgs(args, OPTIONS);
   for (const name of ['model', 'template', 'template-image', 'images', 'out'] as const) {
-    if (!values[name]) throw new PropagateUsageError(`--${name} is required`);
+    if (!values[name]) throw new UsageError(`--${name} is required`);
   }
   const imagesDir = resolve(values.images!);
-  if (!existsSync(imagesDir) || !statSync(imagesDir).isDirectory()) throw new PropagateUsageError(`--images ${values.images}: folder not found`);
+  if (!existsSync(imagesDir) || !statSync(imagesDir).isDirectory()) throw new UsageError(`--images ${values.images}: folder not found`);
   const templateImage = resolve(values['template-image']!);
-  if (!existsSync(templateImage)) throw new PropagateUsageError(`--template-image ${values['template-image']}: file not found`);
+  if (!existsSync(templateImage)) throw new UsageError(`--template-image ${values['template-image']}: file not found`);
   const templateFile = resolve(values.template!);
-  if (!existsSync(templateFile)) throw new PropagateUsageError(`--template ${values.template}: file not found`);
+  if (!existsSync(templateFile)) throw new UsageError(`--template ${values.template}: file not found`);
   const out = resolve(values.out!);
   const scheme = await loadScheme(values.scheme);
 
@@ -195,14 +171,5 @@ async function propagate(args: string[]): Promise<number> {
 
 /** `ld-studio propagate …`; returns the exit code. */
 export async function propagateCommand(args: string[]): Promise<number> {
-  try {
-    return await propagate(args);
-  } catch (err) {
-    if (err instanceof PropagateUsageError || err instanceof ModelUsageError) {
-      process.stderr.write(`ld-studio propagate: ${err.message}\n\nUsage:\n${PROPAGATE_USAGE}`);
-      return 2;
-    }
-    process.stderr.write(`ld-studio propagate: ${err instanceof Error ? err.message : String(err)}\n`);
-    return 1;
-  }
+  return runSubcommand('propagate', () => propagate(args), { afterUsageError: `\nUsage:\n${PROPAGATE_USAGE}` });
 }

@@ -10,7 +10,6 @@
  */
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { PNG } from 'pngjs';
 import { baseSizeFor } from '../engine/data/prepare';
 import { LdOnnxModel, type OrtExecutionProvider } from '../engine/infer/onnxModel';
@@ -21,7 +20,8 @@ import { readImage } from '../io';
 import { ImageReadError } from '../io/imageRecord';
 import { scanFolder } from '../io/listImageFiles';
 import { writeFileAtomic } from '../project/atomicWrite';
-import { ModelUsageError, resolveModel, trainingSettings } from '../project/modelSource';
+import { resolveModel, trainingSettings } from '../project/modelSource';
+import { intArg, numberArg, oneOf, parseCommandArgs, runSubcommand, UsageError } from './args';
 import { ProgressBar } from './progressBar';
 
 export const SEGMENT_USAGE = `  ld-studio segment --model <run-dir|checkpoint.safetensors|model.onnx> --images <dir> --out <dir> [options]
@@ -43,8 +43,6 @@ export const SEGMENT_USAGE = `  ld-studio segment --model <run-dir|checkpoint.sa
       --threads N          CPU threads (default: one per physical core)
 `;
 
-class SegmentUsageError extends Error {}
-
 const OPTIONS = {
   model: { type: 'string' },
   images: { type: 'string' },
@@ -60,26 +58,6 @@ const OPTIONS = {
   ep: { type: 'string' },
   threads: { type: 'string' },
 } as const;
-
-function intArg(value: string | undefined, name: string, min: number): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isInteger(n) || n < min) throw new SegmentUsageError(`--${name} expects an integer ≥ ${min}, got '${value}'`);
-  return n;
-}
-
-function numberArg(value: string | undefined, name: string, lo: number, hi: number): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < lo || n > hi) throw new SegmentUsageError(`--${name} expects a number in [${lo}, ${hi}], got '${value}'`);
-  return n;
-}
-
-function oneOf<T extends string>(value: string | undefined, name: string, allowed: readonly T[]): T | undefined {
-  if (value === undefined) return undefined;
-  if (!allowed.includes(value as T)) throw new SegmentUsageError(`--${name} must be one of ${allowed.join(', ')}, got '${value}'`);
-  return value as T;
-}
 
 const PROVIDERS: Record<string, OrtExecutionProvider[]> = { auto: ['cuda', 'cpu'], cpu: ['cpu'], cuda: ['cuda'] };
 
@@ -103,27 +81,22 @@ function probabilityPng(prob: Float32Array, width: number, height: number, bits:
 const ms = (t0: number) => Math.round(performance.now() - t0);
 
 async function segment(args: string[]): Promise<number> {
-  let values: Record<string, string | undefined>;
-  try {
-    values = parseArgs({ args, options: OPTIONS, strict: true, allowPositionals: false }).values;
-  } catch (err) {
-    throw new SegmentUsageError((err as Error).message.replace(/^TypeError \[[A-Z_]+\]: /, ''));
-  }
-  for (const name of ['model', 'images', 'out'] as const) if (!values[name]) throw new SegmentUsageError(`--${name} is required`);
+  const values = parseCommandArgs(args, OPTIONS);
+  for (const name of ['model', 'images', 'out'] as const) if (!values[name]) throw new UsageError(`--${name} is required`);
   const method: SegmentMethod = oneOf(values.method, 'method', SEGMENT_METHODS) ?? 'attention';
-  const threshold = numberArg(values.threshold, 'threshold', 0, 1) ?? DEFAULT_THRESHOLD;
+  const threshold = numberArg(values.threshold, 'threshold', { min: 0, max: 1 }) ?? DEFAULT_THRESHOLD;
   const cluster = intArg(values.cluster, 'cluster', 0) ?? 0;
   const fit: InputFit = oneOf(values.fit, 'fit', ['square', 'long-side'] as const) ?? 'square';
-  const fovThreshold = numberArg(values.fov, 'fov', 0, 1) ?? 0;
+  const fovThreshold = numberArg(values.fov, 'fov', { min: 0, max: 1 }) ?? 0;
   const bits = (Number(oneOf(values['prob-bits'], 'prob-bits', ['8', '16'] as const) ?? '16') as 8 | 16);
   const step = intArg(values.step, 'step', 0);
   const threads = intArg(values.threads, 'threads', 0);
   const ep = values.ep ?? 'auto';
   const providers = PROVIDERS[ep];
-  if (!providers) throw new SegmentUsageError(`--ep must be auto, cpu or cuda, got '${ep}'`);
+  if (!providers) throw new UsageError(`--ep must be auto, cpu or cuda, got '${ep}'`);
   const imagesDir = resolve(values.images!);
-  if (!existsSync(imagesDir)) throw new SegmentUsageError(`--images ${values.images}: folder not found`);
-  if (!statSync(imagesDir).isDirectory()) throw new SegmentUsageError(`--images ${values.images}: this is a file; give the folder that holds the images`);
+  if (!existsSync(imagesDir)) throw new UsageError(`--images ${values.images}: folder not found`);
+  if (!statSync(imagesDir).isDirectory()) throw new UsageError(`--images ${values.images}: this is a file; give the folder that holds the images`);
   const outDir = resolve(values.out!);
 
   const t0 = performance.now();
@@ -140,7 +113,7 @@ async function segment(args: string[]): Promise<number> {
   const used = new Set<string>();
   try {
     if (session.clusters === 0) throw new Error(`${model.path}: the model has no clustering branch (a stage-1 model); segment needs a stage-2 or shape-guided model`);
-    if (cluster >= session.clusters) throw new SegmentUsageError(`--cluster ${cluster}: the model has clusters 0..${session.clusters - 1}`);
+    if (cluster >= session.clusters) throw new UsageError(`--cluster ${cluster}: the model has clusters 0..${session.clusters - 1}`);
     mkdirSync(outDir, { recursive: true });
     for (const [i, file] of scan.files.entries()) {
       bar.update(i, scan.files.length, basename(file.path));
@@ -195,14 +168,5 @@ async function segment(args: string[]): Promise<number> {
 
 /** `ld-studio segment …`; returns the exit code (0 done, 1 failed, 2 bad arguments). */
 export async function segmentCommand(args: string[]): Promise<number> {
-  try {
-    return await segment(args);
-  } catch (err) {
-    if (err instanceof SegmentUsageError || err instanceof ModelUsageError) {
-      process.stderr.write(`ld-studio segment: ${err.message}\n\nUsage:\n${SEGMENT_USAGE}`);
-      return 2;
-    }
-    process.stderr.write(`ld-studio segment: ${err instanceof Error ? err.message : String(err)}\n`);
-    return 1;
-  }
+  return runSubcommand('segment', () => segment(args), { afterUsageError: `\nUsage:\n${SEGMENT_USAGE}` });
 }
