@@ -20,14 +20,7 @@ const intOption = (raw: RawOptions, name: string) => numberArg(text(raw[name]), 
 
 const choice = <T extends string>(raw: RawOptions, name: string, allowed: readonly T[]) => oneOf(text(raw[name]), name, allowed);
 
-// Not numberArg: a blank value has always read as 0 here (--lr '' → 0), and stays so.
-function numberOption(raw: RawOptions, name: string): number | undefined {
-  const v = raw[name];
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (typeof v !== 'string' || !Number.isFinite(n)) throw new UsageError(`--${name} expects a number, got '${String(v)}'`);
-  return n;
-}
+const numberOption = (raw: RawOptions, name: string) => numberArg(text(raw[name]), name);
 
 export type EngineRequest = 'auto' | 'tfjs' | 'torch';
 
