@@ -134,7 +134,10 @@ describe.skipIf(!!skipReason)('browser mode: DICOM-SEG overlay → brush review 
     await page.getByTestId('mode-segment').click();
     await page.getByTestId('seg-path').fill(join(ctDir, 'partial_overlaps.dcm'));
     await page.getByTestId('seg-import').click();
-    await page.waitForTimeout(1500);
+    // five overlapping segments: the first is shown, and any other can be chosen
+    await expect.poll(() => page.getByTestId('seg-segment').locator('option').count(), { timeout: 30_000 }).toBe(5);
+    await page.getByTestId('seg-segment').selectOption('3');
+    await expect.poll(() => page.getByText(/Loaded segment 3 'PURPLE' of 5/).count(), { timeout: 30_000 }).toBeGreaterThan(0);
     expect(await page.locator('.notice-error').count()).toBe(0);
     expect(pageErrors).toEqual([]);
   });

@@ -75,10 +75,11 @@ export const useMaskStore = defineStore('masks', () => {
     }
   }
 
-  async function importSeg(path: string): Promise<{ applied: number; unmatched: number; warnings: string[] }> {
-    const res = await useApi().invoke('segment:importSeg', { path });
+  /** Load one segment (the first unless `segmentNumber`) of a DICOM-SEG as the masks of the images it covers. */
+  async function importSeg(path: string, segmentNumber?: number) {
+    const res = await useApi().invoke('segment:importSeg', { path, segmentNumber });
     await load();
-    return { applied: res.applied.length, unmatched: res.unmatched, warnings: res.warnings };
+    return { applied: res.applied.length, unmatched: res.unmatched, warnings: res.warnings, segments: res.segments };
   }
 
   return { list, byImage, runJobId, pixels, load, fetchPixels, stroke, accept, run, importSeg };
