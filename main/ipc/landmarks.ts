@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { ImageLandmarks, LandmarkPoint, TemplateState, XY } from '../../preload/api';
 import { BUILTIN_SCHEME_IDS } from '../landmarks';
 import { checkLandmarkNames } from '../landmarks/table';
-import { runPropagation } from '../jobs/landmarkPropagation';
+import { runPropagationInWorker } from '../jobs/propagateInWorker';
 import type { ProjectFile, StoredImage } from '../project/projectFile';
 import type { ProjectStore } from '../project/projectStore';
 import { IpcError } from './errors';
@@ -98,7 +98,7 @@ export async function propagateLandmarks(session: Session, jobId: string, runId:
     const total = present.length;
     session.emit('job:progress', { jobId, kind: 'propagate', done: 0, total, message: 'loading the model and the template' });
     const byId = new Map(present.map((im) => [im.id, im]));
-    const result = await runPropagation({
+    const result = await runPropagationInWorker({
       model: runDirOf(store, run).dir,
       templateImage: store.imagePath(templateImage),
       landmarks: [...template.names],

@@ -18,14 +18,13 @@
  */
 import { existsSync } from 'node:fs';
 import { maskHeaderName, type ImportFailure, type MaskHeader, type MaskInfo, type MaskRle, type MaskSource, type RequestOf, type ResponseOf, type SegmentCodeMatch } from '../../preload/api';
-import { LdOnnxModel } from '../engine/infer/onnxModel';
-import { DEFAULT_THRESHOLD, predictImage, toOriginalSize, type SegmentMethod } from '../engine/shapeGuided/segment';
-import { readImage } from '../io';
-import { ImageReadError } from '../io/imageRecord';
+import { DEFAULT_THRESHOLD, type SegmentMethod } from '../engine/shapeGuided/segment';
 import { searchCodes, type CodeMatch, type CodedConcept as DicomCode } from '../io/exporters';
 import { readSegmentation, segmentMask, type Segmentation } from '../io/seg';
 import { propagationSettings } from '../jobs/landmarkPropagation';
-import { foregroundOf, maskFilesOf, probabilityBytes, readMaskPng, removeMaskFiles, rleDecode, rleProblem, writeMaskPng, writeProbabilityPng } from '../project/masks';
+import type { SegmentedImage } from '../jobs/segmentImages';
+import { segmentImagesInWorker } from '../jobs/segmentInWorker';
+import { foregroundOf, maskFilesOf, readMaskPng, removeMaskFiles, rleDecode, rleProblem, writeMaskPng, writeProbabilityPng } from '../project/masks';
 import { resolveModel } from '../project/modelSource';
 import type { StoredImage, StoredMask, StoredRun } from '../project/projectFile';
 import type { ProjectStore } from '../project/projectStore';
@@ -154,33 +153,30 @@ export async function runSegmentation(session: Session, request: RunRequest): Pr
     progress(0, 'loading the model');
     const model = resolveModel(runDirOf(store, run).dir, undefined);
     const { size } = propagationSettings(model, {});
-    const onnx = await LdOnnxModel.load(model.source);
-    try {
-      if (onnx.clusters === 0) throw new Error(noClusteringBranchMessage(run));
-      for (const [i, image] of todo.entries()) {
-        if (job.token.cancelled || store.isClosed) break;
-        const path = store.imagePath(image);
+    const byId = new Map(todo.map((im) => [im.id, im]));
+    // The network and the resampling run in a worker; each result is stored here, in order.
+    let storing = Promise.resolve();
+    const keep = async (result: SegmentedImage) => {
+      const image = byId.get(result.id)!;
+      if (job.token.cancelled || store.isClosed) return;
+      if (result.error !== undefined) failed.push({ path: store.imagePath(image), reason: result.error });
+      else {
         try {
-          const record = await readImage(path);
-          if (record.width !== image.width || record.height !== image.height) {
-            throw new Error(`the file is now ${record.width}×${record.height}, but it was ${image.width}×${image.height} when imported; remove the image and import it again`);
-          }
-          const prediction = await predictImage(onnx, record, { size, fit: 'square', cluster: 0 });
-          const prob = toOriginalSize(prediction[method], prediction.width, prediction.height, record.width, record.height);
-          const mask = new Uint8Array(prob.length);
-          for (let p = 0; p < prob.length; p++) mask[p] = prob[p] > threshold ? 1 : 0;
-          if (job.token.cancelled || store.isClosed) break;
-          const entry = await storeMask(store, image, mask, { source: 'predicted', runId: run.id, threshold, method, probability: probabilityBytes(prob) });
+          const entry = await storeMask(store, image, result.mask, { source: 'predicted', runId: run.id, threshold, method, probability: result.probability });
           masks.push(maskInfoOf(entry));
         } catch (err) {
-          failed.push({ path, reason: err instanceof ImageReadError ? err.reason : (err as Error).message });
+          failed.push({ path: store.imagePath(image), reason: (err as Error).message });
         }
-        done = i + 1;
-        progress(done, image.name);
       }
-    } finally {
-      await onnx.dispose();
-    }
+      done++;
+      progress(done, image.name);
+    };
+    const images = todo.map((im) => ({ id: im.id, path: store.imagePath(im), width: im.width, height: im.height }));
+    await segmentImagesInWorker(
+      { model: model.source, size, method, threshold, noClusteringMessage: noClusteringBranchMessage(run), images },
+      (result) => (storing = storing.then(() => keep(result))),
+      job.token,
+    ).finally(() => storing);
     if (!store.isClosed) store.flush();
     progress(done, `${job.token.cancelled ? 'cancelled' : 'done'}: ${masks.length} segmented${keptNote}`);
     return { images: masks.length, failed, seconds: (Date.now() - started) / 1000, masks };

@@ -2,6 +2,7 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { Channel, EventName, IpcEvents, ResponseOf } from '../../preload/api';
 import { createHandlerTable, invokeChannel, type HandlerTable, type HandlerTableOptions } from '../../main/ipc/registry';
 import { startServer, type RunningServer } from '../../main/server';
@@ -70,4 +71,24 @@ export async function waitFor(condition: () => boolean, timeoutMs: number, what:
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/** The longest the event loop of this process was held, from Node's histogram and a 20 ms timer. */
+export function eventLoopLag(): { stop(): void; maxMs(): number } {
+  const histogram = monitorEventLoopDelay({ resolution: 10 });
+  histogram.enable();
+  let timerLag = 0;
+  let last = performance.now();
+  const meter = setInterval(() => {
+    const now = performance.now();
+    timerLag = Math.max(timerLag, now - last - 20);
+    last = now;
+  }, 20);
+  return {
+    stop() {
+      clearInterval(meter);
+      histogram.disable();
+    },
+    maxMs: () => Math.max(histogram.max / 1e6, timerLag),
+  };
 }

@@ -14,7 +14,7 @@ import { readImage } from '../../main/io';
 import { ganCsvPath } from '../../main/engine/shapeGuided/runFiles';
 import { dataPath, hasSharedData, sharedDataSkipReason } from '../helpers/sharedData';
 import { hasTorch, torchSkipReason } from '../helpers/torch';
-import { harness, waitFor, type Harness } from './harness';
+import { eventLoopLag, harness, waitFor, type Harness } from './harness';
 
 const IMAGES = ['3167.png', '3177.png', '3229.png'];
 const STAGE2: TrainSettings = { stage: '2', steps: 6, size: 64, batch: 1, lr: 1e-3, lrHalveEvery: 1000, clusters: 4, seed: 0, checkpointEvery: 6, centreSensitive: false };
@@ -45,8 +45,10 @@ describe.skipIf(skip)(`segment:run with a stage-2 model${skip ? ` (skipped: ${to
 
   test('masks and probability maps at the original size, with progress of kind segment', async () => {
     const t = Date.now();
-    const res = await h.invoke('segment:run', { jobId: 'seg-1' });
-    console.info(`segment:run on ${images.length} images: ${((Date.now() - t) / 1000).toFixed(1)} s`);
+    const lag = eventLoopLag();
+    const res = await h.invoke('segment:run', { jobId: 'seg-1' }).finally(() => lag.stop());
+    console.info(`segment:run on ${images.length} images: ${((Date.now() - t) / 1000).toFixed(1)} s, main event loop max delay ${lag.maxMs().toFixed(0)} ms`);
+    expect(lag.maxMs()).toBeLessThan(500); // reading, inference and resampling ran in a worker
     expect(res.failed).toEqual([]);
     expect(res.images).toBe(3);
     expect(res.masks.map((m) => m.imageId)).toEqual(images.map((im) => im.id));
