@@ -12,12 +12,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readImage } from '../../main/io';
 import { readWideCsvFile } from '../../main/landmarks';
 import { hasTorch, torchPython, torchSkipReason } from '../helpers/torch';
 import { dataPath, hasSharedData, sharedDataSkipReason } from '../helpers/sharedData';
 import { buildApp, screenshotDir } from './helpers/appBuild';
 import { chromiumSkipReason, launchChromium } from './helpers/chromium';
-import { luminanceStats } from './helpers/pixels';
+import { greyCorrelation, luminanceStats } from './helpers/pixels';
 import { startServe, type ServeProcess } from './helpers/serveProcess';
 import { fitImage, markerCentres, viewerBox, type Fit } from './helpers/viewerGeometry';
 
@@ -119,6 +120,9 @@ describe.skipIf(!!skipReason)('browser mode: import → train → template → p
     const stats = luminanceStats(await page.locator('[data-testid=viewer]').screenshot());
     expect(stats.sd).toBeGreaterThan(10);
     expect(stats.distinct).toBeGreaterThan(50);
+    // ... with its own grey levels (bone bright), not inverted
+    const source = await readImage(dataPath('landmarks/hand', `${TEMPLATE}.png`));
+    expect(greyCorrelation(await page.screenshot({ clip: fit.box }), fit, source)).toBeGreaterThan(0.8);
     await shot('4-template');
   });
 

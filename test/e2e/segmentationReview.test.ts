@@ -9,12 +9,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readImage } from '../../main/io';
 import { readSegmentation } from '../../main/io/seg';
 import { dciodvfy, dicom3toolsSkipReason, hasDciodvfy } from '../exporters/helpers/validators';
 import { dataPath, hasSharedData, sharedDataSkipReason } from '../helpers/sharedData';
 import { buildApp, screenshotDir } from './helpers/appBuild';
 import { chromiumSkipReason, launchChromium } from './helpers/chromium';
+import { greyCorrelation } from './helpers/pixels';
 import { startServe, type ServeProcess } from './helpers/serveProcess';
+import { fitImage, viewerBox } from './helpers/viewerGeometry';
 
 const ctDir = dataPath('dicom/ct-3slice-seg');
 const skipReason = chromiumSkipReason() ?? (hasSharedData ? null : sharedDataSkipReason) ?? (hasDciodvfy ? null : dicom3toolsSkipReason);
@@ -80,6 +83,10 @@ describe.skipIf(!!skipReason)('browser mode: DICOM-SEG overlay → brush review 
     await page.getByTestId('mode-segment').click();
     await page.locator('[data-testid=viewer] canvas').first().waitFor();
     await page.waitForTimeout(500);
+    // the CT in its own grey levels: padding and air dark, bone bright (not inverted)
+    const slice = await readImage(join(ctDir, (await page.getByTestId('segment-image-name').textContent())!.trim()));
+    const fit = fitImage(await viewerBox(page), slice.width, slice.height);
+    expect(greyCorrelation(await page.screenshot({ clip: fit.box }), fit, slice)).toBeGreaterThan(0.8);
     const before = await colouredPixels();
     await page.getByTestId('seg-path').fill(join(ctDir, 'liver.dcm'));
     await page.getByTestId('seg-import').click();

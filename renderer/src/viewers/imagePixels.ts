@@ -39,13 +39,18 @@ export async function loadProjectImage(projectImageId: string, version = ''): Pr
   add(Enums.MetadataModules.MODALITY_LUT, { rescaleSlope: 1, rescaleIntercept: 0 });
   add(Enums.MetadataModules.VOI_LUT, { windowCenter: [header.windowCenter], windowWidth: [header.windowWidth] });
   // A frame of reference per image: annotations are grouped by it, and two radiographs never share one.
-  imageLoader.createAndCacheLocalImage(imageId, {
+  const image = imageLoader.createAndCacheLocalImage(imageId, {
     scalarData,
     dimensions: [header.width, header.height],
     spacing: [1, 1],
     origin: [0, 0, 0],
     frameOfReferenceUID: `ldstudio-frame:${imageId}`,
   });
+  // A local image starts with window width 0, from which the stack viewport builds its first grey
+  // ramp upside down (lower 0, upper −1); later window changes only rescale that ramp, so every image
+  // showed inverted. Its own window gives a ramp the right way up.
+  image.windowCenter = header.windowCenter;
+  image.windowWidth = header.windowWidth;
   headers.set(imageId, header);
   return { imageId, header };
 }

@@ -1,3 +1,4 @@
+import type { Fit } from './viewerGeometry';
 import { PNG } from 'pngjs';
 
 /** Luminance spread of a PNG screenshot: ~0 for a blank (single-colour) canvas. */
@@ -15,4 +16,40 @@ export function luminanceStats(png: Buffer): { mean: number; sd: number; distinc
   }
   const mean = sum / n;
   return { mean, sd: Math.sqrt(Math.max(0, sum2 / n - mean * mean)), distinct: seen.size };
+}
+
+/**
+ * Pearson correlation between what the viewer shows (a screenshot of the canvas `fit.box`) and the
+ * image's own grey values, over a 40×40 grid of image points: near 1 when the image is shown the right
+ * way up and the right polarity, negative when its grey levels are inverted.
+ */
+export function greyCorrelation(canvasPng: Buffer, fit: Fit, image: { width: number; height: number; channels: number; pixels: ArrayLike<number> }): number {
+  const shot = PNG.sync.read(canvasPng);
+  const shown: number[] = [];
+  const source: number[] = [];
+  for (let gy = 0; gy < 40; gy++) {
+    for (let gx = 0; gx < 40; gx++) {
+      const x = Math.round(((gx + 0.5) / 40) * image.width - 0.5);
+      const y = Math.round(((gy + 0.5) / 40) * image.height - 0.5);
+      const s = fit.toScreen({ x, y });
+      const px = Math.floor(s.x - fit.box.x);
+      const py = Math.floor(s.y - fit.box.y);
+      if (px < 0 || py < 0 || px >= shot.width || py >= shot.height) continue;
+      const k = 4 * (py * shot.width + px);
+      shown.push(0.299 * shot.data[k] + 0.587 * shot.data[k + 1] + 0.114 * shot.data[k + 2]);
+      source.push(image.pixels[(y * image.width + x) * image.channels]);
+    }
+  }
+  const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
+  const [ma, mb] = [mean(shown), mean(source)];
+  let sab = 0;
+  let saa = 0;
+  let sbb = 0;
+  for (let i = 0; i < shown.length; i++) {
+    const [a, b] = [shown[i] - ma, source[i] - mb];
+    sab += a * b;
+    saa += a * a;
+    sbb += b * b;
+  }
+  return sab / Math.sqrt(saa * sbb);
 }
