@@ -17,6 +17,8 @@ export interface DicomSource {
   pixelRepresentation: number;
   rescaleSlope: number;
   rescaleIntercept: number;
+  /** The file's first Window Center / Width (modality units), for the initial display. */
+  window?: { center: number; width: number };
   /** Patient / study / equipment attributes to copy into derived objects (DICOM keyword → value). */
   context: Record<string, unknown>;
   /** Per-frame geometry, present when the source has a Frame of Reference. */

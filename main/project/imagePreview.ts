@@ -98,8 +98,9 @@ export function pixelsFromRecord(record: ImageRecord): PixelsPayload {
     dtype,
     min,
     max,
-    windowCenter: (min + max) / 2,
-    windowWidth: Math.max(1, max - min),
+    // the file's own window where it has one (a CT's soft-tissue window), else the full range
+    windowCenter: record.dicom?.window?.center ?? (min + max) / 2,
+    windowWidth: record.dicom?.window?.width ?? Math.max(1, max - min),
     invert: flip !== undefined,
   };
   if (record.spacing) header.spacing = [record.spacing.row, record.spacing.column];

@@ -249,7 +249,8 @@ describe.skipIf(!hasSharedData)(`images, pixels, template, review and export on 
     const record = await readImage(dataPath('dicom/cr/RG3_UNC.dcm'));
     const stored = new Uint16Array(p3.body.buffer, p3.body.byteOffset, 1760 * 1760);
     for (const i of [0, 1000, 1760 * 880 + 880]) expect(stored[i]).toBe(1023 - record.pixels[i]);
-    expect(p3.header.windowCenter).toBeCloseTo((p3.header.min + p3.header.max) / 2);
+    // the file's own VOI window, in stored units (applied before MONOCHROME1's inversion, as DICOM orders it)
+    expect(p3.header).toMatchObject({ windowCenter: 550, windowWidth: 1024 });
   });
 
   it('template: a custom set, points placed and removed; a built-in set by id', async () => {

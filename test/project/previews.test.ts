@@ -1,11 +1,13 @@
 /** Viewer pixels, thumbnails, the PNG writer and the cluster-map pieces on synthetic records. */
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
+import { readImage } from '../../main/io';
 import type { ImageRecord } from '../../main/io/imageRecord';
 import { argmaxPlanes, kMeansLabels, paletteRgba, upsampleLabels } from '../../main/project/clusterMap';
 import { pixelsFromRecord, thumbnailFromRecord } from '../../main/project/imagePreview';
 import { LruCache } from '../../main/project/lruCache';
 import { encodePng } from '../../main/project/pngEncode';
+import { dataPath, hasSharedData, sharedDataSkipReason } from '../helpers/sharedData';
 
 function record(width: number, height: number, values: (i: number) => number, extra: Partial<ImageRecord> = {}): ImageRecord {
   const channels = extra.channels ?? 1;
@@ -28,6 +30,12 @@ describe('pixelsFromRecord', () => {
     const f32 = pixelsFromRecord(record(4, 3, (i) => i * 0.5 - 0.25, { bitsStored: 16 }));
     expect(f32.header.dtype).toBe('float32');
     expect(f32.body.length).toBe(4 * 3 * 4);
+  });
+
+  it("starts from the DICOM file's own window where it has one (a CT's soft-tissue window)", async () => {
+    if (!hasSharedData) return console.warn(`[skip] the CT window: ${sharedDataSkipReason}`);
+    const ct = pixelsFromRecord(await readImage(dataPath('dicom/ct-3slice-seg/01.dcm')));
+    expect(ct.header).toMatchObject({ dtype: 'int16', min: -3024, windowCenter: 40, windowWidth: 400 });
   });
 
   it('colour becomes luma; spacing is passed on', () => {

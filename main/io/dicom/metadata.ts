@@ -15,6 +15,8 @@ const IMAGE_POSITION_PATIENT = tag(0x0020, 0x0032);
 const IMAGE_ORIENTATION_PATIENT = tag(0x0020, 0x0037);
 const FRAME_OF_REFERENCE_UID = tag(0x0020, 0x0052);
 const GRID_FRAME_OFFSET_VECTOR = tag(0x3004, 0x000c);
+const WINDOW_CENTER = tag(0x0028, 0x1050);
+const WINDOW_WIDTH = tag(0x0028, 0x1051);
 const RESCALE_INTERCEPT = tag(0x0028, 0x1052);
 const RESCALE_SLOPE = tag(0x0028, 0x1053);
 const SPECIFIC_CHARACTER_SET = tag(0x0008, 0x0005);
@@ -154,6 +156,8 @@ export function readDicomSource(ds: DataSet, pm: PixelModule, syntax: TransferSy
   const context = readContext(ds);
   const str = (k: string) => (typeof context[k] === 'string' ? (context[k] as string) : '');
   const frameOfReferenceUID = str('FrameOfReferenceUID') || undefined;
+  const [center, width] = [number(ds, WINDOW_CENTER), number(ds, WINDOW_WIDTH)];
+  const window = center !== undefined && width !== undefined && width >= 1 ? { center, width } : undefined;
   return {
     transferSyntaxUID: syntax.uid,
     sopClassUID: str('SOPClassUID'),
@@ -168,6 +172,7 @@ export function readDicomSource(ds: DataSet, pm: PixelModule, syntax: TransferSy
     pixelRepresentation: pm.pixelRepresentation,
     rescaleSlope: rescale.slope,
     rescaleIntercept: rescale.intercept,
+    ...(window ? { window } : {}),
     context,
     ...(frameOfReferenceUID ? readGeometry(ds, pm.frames) : {}),
   };

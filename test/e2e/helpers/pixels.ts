@@ -21,9 +21,16 @@ export function luminanceStats(png: Buffer): { mean: number; sd: number; distinc
 /**
  * Pearson correlation between what the viewer shows (a screenshot of the canvas `fit.box`) and the
  * image's own grey values, over a 40×40 grid of image points: near 1 when the image is shown the right
- * way up and the right polarity, negative when its grey levels are inverted.
+ * way up and the right polarity, negative when its grey levels are inverted. `window`: the display window,
+ * outside which the viewer clips (the image's values are clipped the same way).
  */
-export function greyCorrelation(canvasPng: Buffer, fit: Fit, image: { width: number; height: number; channels: number; pixels: ArrayLike<number> }): number {
+export function greyCorrelation(
+  canvasPng: Buffer,
+  fit: Fit,
+  image: { width: number; height: number; channels: number; pixels: ArrayLike<number> },
+  window?: { center: number; width: number },
+): number {
+  const [lo, hi] = window ? [window.center - window.width / 2, window.center + window.width / 2] : [-Infinity, Infinity];
   const shot = PNG.sync.read(canvasPng);
   const shown: number[] = [];
   const source: number[] = [];
@@ -37,7 +44,7 @@ export function greyCorrelation(canvasPng: Buffer, fit: Fit, image: { width: num
       if (px < 0 || py < 0 || px >= shot.width || py >= shot.height) continue;
       const k = 4 * (py * shot.width + px);
       shown.push(0.299 * shot.data[k] + 0.587 * shot.data[k + 1] + 0.114 * shot.data[k + 2]);
-      source.push(image.pixels[(y * image.width + x) * image.channels]);
+      source.push(Math.min(hi, Math.max(lo, image.pixels[(y * image.width + x) * image.channels])));
     }
   }
   const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / v.length;
