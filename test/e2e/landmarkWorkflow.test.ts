@@ -111,18 +111,21 @@ describe.skipIf(!!skipReason)('browser mode: import → train → template → p
       await expect.poll(() => page.locator(`[data-testid=landmark-list] li[data-name="${name}"].placed`).count()).toBe(1);
     }
     // Every marker is drawn where its image position maps to, independently computed.
-    const markers = await markerCentres(page);
-    for (const name of NAMES) {
-      const s = fit.toScreen(truth.get(name)!);
-      expect(Math.min(...markers.map((m) => Math.hypot(m.x - s.x, m.y - s.y)))).toBeLessThan(3);
-    }
+    const worstMarkerOffset = async () => {
+      const markers = await markerCentres(page);
+      return Math.max(...NAMES.map((name) => {
+        const s = fit.toScreen(truth.get(name)!);
+        return Math.min(...markers.map((m) => Math.hypot(m.x - s.x, m.y - s.y)));
+      }));
+    };
+    await expect.poll(worstMarkerOffset).toBeLessThan(3);
     // The viewer shows the radiograph, not a blank canvas.
     const stats = luminanceStats(await page.locator('[data-testid=viewer]').screenshot());
     expect(stats.sd).toBeGreaterThan(10);
     expect(stats.distinct).toBeGreaterThan(50);
     // ... with its own grey levels (bone bright), not inverted
     const source = await readImage(dataPath('landmarks/hand', `${TEMPLATE}.png`));
-    expect(greyCorrelation(await page.screenshot({ clip: fit.box }), fit, source)).toBeGreaterThan(0.8);
+    await expect.poll(async () => greyCorrelation(await page.screenshot({ clip: fit.box }), fit, source)).toBeGreaterThan(0.8);
     await shot('4-template');
   });
 
@@ -139,8 +142,7 @@ describe.skipIf(!!skipReason)('browser mode: import → train → template → p
     const size = await imageSize(page, image);
     const reviewFit = fitImage(await viewerBox(page), size.width, size.height);
     const from = reviewFit.toScreen(before);
-    const markers = await markerCentres(page);
-    expect(Math.min(...markers.map((m) => Math.hypot(m.x - from.x, m.y - from.y)))).toBeLessThan(3);
+    await expect.poll(async () => Math.min(...(await markerCentres(page)).map((m) => Math.hypot(m.x - from.x, m.y - from.y)))).toBeLessThan(3);
     const stats = luminanceStats(await page.locator('[data-testid=viewer]').screenshot());
     expect(stats.sd).toBeGreaterThan(10);
 

@@ -86,7 +86,7 @@ describe.skipIf(!!skipReason)('browser mode: DICOM-SEG overlay → brush review 
     // the CT in its own grey levels: padding and air dark, bone bright (not inverted)
     const slice = await readImage(join(ctDir, (await page.getByTestId('segment-image-name').textContent())!.trim()));
     const fit = fitImage(await viewerBox(page), slice.width, slice.height);
-    expect(greyCorrelation(await page.screenshot({ clip: fit.box }), fit, slice, slice.dicom?.window)).toBeGreaterThan(0.8);
+    await expect.poll(async () => greyCorrelation(await page.screenshot({ clip: fit.box }), fit, slice, slice.dicom?.window)).toBeGreaterThan(0.8);
     const before = await colouredPixels();
     await page.getByTestId('seg-path').fill(join(ctDir, 'liver.dcm'));
     await page.getByTestId('seg-import').click();

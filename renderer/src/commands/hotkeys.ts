@@ -47,3 +47,13 @@ export function keyLabel(key: string): string {
     .map((k) => (k === 'mod' ? (isMac ? '⌘' : 'Ctrl') : k === 'arrowright' ? '→' : k === 'arrowleft' ? '←' : k.length === 1 ? k.toUpperCase() : k[0].toUpperCase() + k.slice(1)))
     .join('+');
 }
+
+/** The viewer keys every mode with an image shares: W window/level, P pan, Z zoom, R reset. */
+export function viewerHotkeys(viewer: () => { setTool(tool: 'windowLevel' | 'pan' | 'zoom'): void; resetView(): void } | null | undefined): Hotkey[] {
+  return [
+    { keys: ['w'], description: 'Window/level tool', run: () => viewer()?.setTool('windowLevel') },
+    { keys: ['p'], description: 'Pan tool', run: () => viewer()?.setTool('pan') },
+    { keys: ['z'], description: 'Zoom tool', run: () => viewer()?.setTool('zoom') },
+    { keys: ['r'], description: 'Reset view', run: () => viewer()?.resetView() },
+  ];
+}
