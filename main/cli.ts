@@ -6,9 +6,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
 import { chooseBackend, probeBackends, versions } from './engine/backends';
-import { filterGradFor } from './engine/trainer/config';
+import { BUDGET_PROVISIONAL_STEPS, BUDGET_TIMED_STEPS, filterGradFor } from './engine/trainer/config';
 import { parseCommandArgs, UsageError } from './cli/args';
-import { planPretrain, SHAPE_GUIDED_OPTIONS, type PretrainPlan, type RawOptions } from './cli/pretrainArgs';
+import { AUGMENT_OPTIONS, planPretrain, SHAPE_GUIDED_OPTIONS, type PretrainPlan, type RawOptions } from './cli/pretrainArgs';
 import { formatDuration, ProgressBar } from './cli/progressBar';
 import { embedCommand } from './cli/embed';
 import { evalLandmarksCommand } from './cli/evalLandmarks';
@@ -35,6 +35,8 @@ const PRETRAIN_OPTIONS = {
   clusters: { type: 'string' },
   lr: { type: 'string' },
   'lr-halve-every': { type: 'string' },
+  minutes: { type: 'string' },
+  preset: { type: 'string' },
   'checkpoint-every': { type: 'string' },
   backend: { type: 'string' },
   seed: { type: 'string' },
@@ -50,6 +52,7 @@ const PRETRAIN_OPTIONS = {
   'master-addr': { type: 'string' },
   'master-port': { type: 'string' },
   ...SHAPE_GUIDED_OPTIONS,
+  ...AUGMENT_OPTIONS,
 } as const;
 
 function parse(args: string[], options: NonNullable<ParseArgsConfig['options']>): RawOptions {
@@ -134,7 +137,10 @@ async function pretrain(args: string[]): Promise<number> {
       const terms = [`pd ${e.losses.pd.toFixed(3)}`, `mix ${e.losses.mix.toFixed(3)}`];
       if (e.losses.rd !== undefined) terms.push(`rd ${e.losses.rd.toFixed(3)}`, `ent ${e.losses.ent!.toFixed(3)}`);
       if (e.losses.g !== undefined) terms.push(`g ${e.losses.g.toFixed(3)}`, `d ${e.losses.d?.toFixed(3)}`);
-      bar.update(e.step, e.totalSteps, `stage ${e.stage} loss ${e.losses.loss.toFixed(4)} (${terms.join(' ')}) ${e.imagesPerSecond.toFixed(2)} img/s ETA ${formatDuration(e.etaSeconds)}`);
+      const timing = e.totalSteps >= BUDGET_PROVISIONAL_STEPS; // --minutes: steps not fixed yet
+      bar.update(e.step, timing ? Math.max(e.step, BUDGET_TIMED_STEPS + 1) : e.totalSteps, `${timing ? 'timing steps for the budget, ' : ''}stage ${e.stage} loss ${e.losses.loss.toFixed(4)} (${terms.join(' ')}) ${e.imagesPerSecond.toFixed(2)} img/s ETA ${formatDuration(e.etaSeconds)}`);
+    } else if (e.type === 'budget') {
+      bar.message(`time budget: ${e.steps} steps at ${e.secondsPerStep.toFixed(3)} s/step (timed over ${e.timedSteps} steps), recorded in run.json`);
     }
   });
   let interrupted = false;

@@ -114,6 +114,17 @@ export interface TrainSettings {
   shapePrior?: string;
   /** Start stage 2 from this project run's latest checkpoint (the paper's stage 2 after its stage 1). */
   initFromRunId?: string;
+  /**
+   * 'landmarks': the one-shot landmark recipe's augmentation (no flips, small rotations, a wide crop
+   * scale, no quarter turns of view 2) and same-image negatives, on top of the other settings
+   * (TrainOptions.landmarkPreset fills those too). Absent: the paper's augmentation and negatives.
+   */
+  preset?: 'landmarks';
+  /**
+   * Train for about this many minutes instead of `steps` (ignored then): the engine times the first
+   * steps and fixes the step count, which the run then reports as its total.
+   */
+  minutes?: number;
 }
 
 export interface TrainEngineOption {
@@ -131,6 +142,10 @@ export interface TrainOptions {
   paperDefaults: TrainSettings;
   /** What this machine can afford (smaller images and batch on a CPU); the form starts here. */
   suggested: TrainSettings;
+  /** The one-shot landmark recipe (`ld-studio pretrain --preset landmarks`), by time. */
+  landmarkPreset: TrainSettings;
+  /** What the landmark recipe changes beyond the form's fields, each with the paper's value (augmentation, negatives). */
+  landmarkPresetNotes: string[];
 }
 
 export type RunStatus = 'running' | 'completed' | 'cancelled' | 'failed';
@@ -143,6 +158,7 @@ export interface RunSummary {
   backend: string;
   status: RunStatus;
   step: number;
+  /** 0 while unknown: a run by time (settings.minutes) that has not timed its first steps yet. */
   totalSteps: number;
   settings: TrainSettings;
   startedAt: string;
@@ -394,6 +410,7 @@ export interface IpcEvents {
     runId: string;
     phase: 'loading' | 'training' | 'checkpoint';
     step: number;
+    /** 0 while unknown: a run by time is still timing its first steps (no ETA then). */
     totalSteps: number;
     stage?: number;
     losses?: Record<string, number>;

@@ -7,7 +7,10 @@ import { resolve } from 'node:path';
 import { BACKEND_REQUESTS, type BackendRequest } from '../engine/backends';
 import { centreSigmaFor } from '../engine/losses';
 import { defaultShapeGuided, SHAPE_GUIDED_CLUSTERS } from '../engine/shapeGuided/config';
-import { defaultStage1Steps, PAPER_DEFAULTS, validateConfig, type StageChoice, type TrainConfig } from '../engine/trainer/config';
+import {
+  NEGATIVES_CHOICES, PAPER_AUGMENT, PAPER_DEFAULTS, PRESET_NAMES, PRESETS, runLength, validateConfig,
+  type AugmentSettings, type NegativesChoice, type PresetName, type StageChoice, type TrainConfig,
+} from '../engine/trainer/config';
 import { RunDir } from '../project/runDir';
 import { numberArg, oneOf, UsageError } from './args';
 
@@ -70,10 +73,51 @@ export const SHAPE_GUIDED_OPTIONS = {
   'init-from': { type: 'string' },
 } as const;
 
+/** `pretrain` options of the augmentation and the negatives (registered in cli.ts). */
+export const AUGMENT_OPTIONS = {
+  rotation: { type: 'string' },
+  flip: { type: 'string' },
+  'view2-turns': { type: 'string' },
+  'crop-scale': { type: 'string' },
+  'view-warp': { type: 'string' },
+  negatives: { type: 'string' },
+} as const;
+
 const SETTINGS_FIXED_ON_RESUME = [
   'stage', 'stage1-steps', 'size', 'batch', 'micro-batch', 'channels', 'clusters', 'lr', 'lr-halve-every', 'seed', 'centre-sensitive', 'centre-sigma',
-  'shape-prior', 'disc-leaky-slope', 'init-from',
+  'shape-prior', 'disc-leaky-slope', 'init-from', 'preset', 'minutes', ...(Object.keys(AUGMENT_OPTIONS) as Array<keyof typeof AUGMENT_OPTIONS>),
 ] as const;
+
+/** --rotation, --flip, --view2-turns, --crop-scale over `base`; undefined when none is given and base is undefined. */
+function augmentSettings(raw: RawOptions, base: AugmentSettings | undefined): AugmentSettings | undefined {
+  const given = ['rotation', 'flip', 'view2-turns', 'crop-scale', 'view-warp'].some((k) => raw[k] !== undefined);
+  if (!given) return base;
+  const a: AugmentSettings = { ...(base ?? PAPER_AUGMENT), cropScale: [...(base ?? PAPER_AUGMENT).cropScale] };
+  const rotation = numberArg(text(raw.rotation), 'rotation', { min: 0, max: 180 });
+  if (rotation !== undefined) a.rotationDeg = rotation;
+  const flip = numberArg(text(raw.flip), 'flip', { min: 0, max: 1 });
+  if (flip !== undefined) a.hflipP = a.vflipP = flip;
+  const turns = choice(raw, 'view2-turns', ['on', 'off']);
+  if (turns !== undefined) a.view2Turns = turns === 'on';
+  const scale = text(raw['crop-scale']);
+  if (scale !== undefined) {
+    const parts = scale.split(',').map((v) => Number(v.trim()));
+    if (parts.length !== 2 || !parts.every(Number.isFinite) || !(parts[0] > 0 && parts[0] <= parts[1] && parts[1] <= 1)) {
+      throw new UsageError(`--crop-scale expects MIN,MAX area fractions with 0 < MIN ≤ MAX ≤ 1 (paper 0.9,1), got '${scale}'`);
+    }
+    a.cropScale = [parts[0], parts[1]];
+  }
+  const warp = text(raw['view-warp']);
+  if (warp === 'off') delete a.viewWarp;
+  else if (warp !== undefined) {
+    const parts = warp.split(',').map((v) => Number(v.trim()));
+    if (parts.length !== 3 || !parts.every(Number.isFinite) || !(parts[0] >= 1 && parts[1] >= 0 && parts[2] >= 0 && parts[2] < 0.5)) {
+      throw new UsageError(`--view-warp expects SCALE,DEGREES,SHIFT (e.g. 1.25,10,0.1: scale up to ×1.25, ±10°, shifts up to 10 % of the crop) or off, got '${warp}'`);
+    }
+    a.viewWarp = [parts[0], parts[1], parts[2]];
+  }
+  return a;
+}
 
 /** --init-from: a run directory (its latest checkpoint) or a .safetensors checkpoint → the checkpoint's absolute path. */
 function initCheckpoint(arg: string): string {
@@ -139,31 +183,46 @@ export function planPretrain(raw: RawOptions): PretrainPlan {
   const initFrom = typeof raw['init-from'] === 'string' ? initCheckpoint(raw['init-from']) : undefined;
   const slope = numberOption(raw, 'disc-leaky-slope');
   if (slope !== undefined && !shapePrior) throw new UsageError('--disc-leaky-slope sets the shape-guided discriminator; add --shape-prior <dir>');
+  const presetName = choice<PresetName>(raw, 'preset', PRESET_NAMES) ?? 'paper';
+  const preset = PRESETS[presetName];
   // --init-from starts stage 2 from a checkpoint (the reference's step 2); without --stage it implies stage 2
-  const stage = choice<StageChoice>(raw, 'stage', ['1', '2', 'both']) ?? (initFrom ? '2' : PAPER_DEFAULTS.stage);
+  const stage = choice<StageChoice>(raw, 'stage', ['1', '2', 'both']) ?? (initFrom ? '2' : preset.stage);
   if (initFrom && stage !== '2') throw new UsageError(`--init-from initialises a stage-2 run; use --stage 2 (got --stage ${stage})`);
   if (shapePrior && stage === '1') {
     throw new UsageError('--shape-prior needs the clustering branch: use --stage 2 with --init-from <stage-1 run>, or --stage both (stage 1, then shape-guided stage 2)');
   }
-  const totalSteps = steps ?? (stage === 'both' ? PAPER_DEFAULTS.steps : stage === '1' ? PAPER_DEFAULTS.stage1Steps : PAPER_DEFAULTS.steps - PAPER_DEFAULTS.stage1Steps);
+  const minutesArg = numberOption(raw, 'minutes');
+  if (minutesArg !== undefined && !(minutesArg > 0)) throw new UsageError(`--minutes expects a positive number, got '${String(raw.minutes)}'`);
+  if (minutesArg !== undefined && steps !== undefined) throw new UsageError('--minutes and --steps both set the length of the run: give one');
+  const minutes = minutesArg ?? (steps === undefined ? preset.minutes : undefined);
+  const length = runLength(stage, { steps, minutes, stage1Steps: intOption(raw, 'stage1-steps') });
   const config: Omit<TrainConfig, 'filterGrad'> = {
     stage,
-    steps: totalSteps,
-    stage1Steps: intOption(raw, 'stage1-steps') ?? defaultStage1Steps(stage, totalSteps),
-    size: intOption(raw, 'size') ?? PAPER_DEFAULTS.size,
-    batch: intOption(raw, 'batch') ?? PAPER_DEFAULTS.batch,
+    steps: length.steps,
+    stage1Steps: length.stage1Steps,
+    size: intOption(raw, 'size') ?? preset.size,
+    batch: intOption(raw, 'batch') ?? preset.batch,
     microBatch: intOption(raw, 'micro-batch'),
     channels: (choice(raw, 'channels', ['1', '3']) === '3' ? 3 : 1) as 1 | 3,
     clusters: intOption(raw, 'clusters') ?? (shapePrior ? SHAPE_GUIDED_CLUSTERS : PAPER_DEFAULTS.clusters),
     embedDim: PAPER_DEFAULTS.embedDim,
-    lr: numberOption(raw, 'lr') ?? PAPER_DEFAULTS.lr,
-    lrHalveEvery: intOption(raw, 'lr-halve-every') ?? PAPER_DEFAULTS.lrHalveEvery,
+    lr: numberOption(raw, 'lr') ?? preset.lr,
+    lrHalveEvery: intOption(raw, 'lr-halve-every') ?? preset.lrHalveEvery,
     seed: intOption(raw, 'seed') ?? PAPER_DEFAULTS.seed,
     checkpointEvery: checkpointEvery ?? PAPER_DEFAULTS.checkpointEvery,
   };
+  if (presetName !== 'paper') config.preset = presetName;
+  if (length.minutes !== undefined) {
+    config.minutes = length.minutes;
+    if (length.stage1Share !== undefined) config.stage1Share = length.stage1Share;
+  }
   const centreSigma = numberOption(raw, 'centre-sigma');
-  if (centreSigma !== undefined && !raw['centre-sensitive']) throw new UsageError('--centre-sigma sets the σ of --centre-sensitive; add --centre-sensitive');
-  if (raw['centre-sensitive']) config.centreSigma = centreSigma ?? centreSigmaFor(config.size);
+  if (centreSigma !== undefined && !raw['centre-sensitive'] && !preset.centreSensitive) throw new UsageError('--centre-sigma sets the σ of --centre-sensitive; add --centre-sensitive');
+  if (raw['centre-sensitive'] || preset.centreSensitive) config.centreSigma = centreSigma ?? centreSigmaFor(config.size);
+  const augment = augmentSettings(raw, preset.augment);
+  if (augment) config.augment = augment;
+  const negatives = choice<NegativesChoice>(raw, 'negatives', NEGATIVES_CHOICES) ?? preset.negatives;
+  if (negatives) config.negatives = negatives;
   if (initFrom) config.initFrom = initFrom;
   if (shapePrior) {
     config.shapeGuided = defaultShapeGuided(shapePrior, config.size);

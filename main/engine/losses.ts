@@ -60,20 +60,49 @@ export function patchEmbeddings(z: Tensor4D, grid = GRID, centreSigma = 0): Tens
  * In-batch instance discrimination (Ye et al. 2019), as the reference's BatchCriterion:
  * positives are rows i and (i + N/2) mod N; only the anchor side of each similarity carries gradient.
  */
-export function batchCriterion(x: tf.Tensor2D, tau = PATCH_TAU): tf.Scalar {
+export function batchCriterion(x: tf.Tensor2D, tau = PATCH_TAU, groups?: Int32Array): tf.Scalar {
   return tf.tidy(() => {
     const n = x.shape[0];
     if (n % 2 !== 0) throw new Error(`BatchCriterion needs an even number of rows, got ${n}`);
     const eye = tf.eye(n);
     const posMask = tf.concat([tf.slice(eye, [n / 2, 0], [n / 2, n]), tf.slice(eye, [0, 0], [n / 2, n])], 0);
-    const negMask = tf.sub(tf.sub(1, eye), posMask);
+    const keep = groups ? tf.mul(tf.sub(1, eye), sameGroupMask(groups)) : tf.sub(1, eye);
+    const negMask = tf.sub(keep, posMask);
     const sim = tf.matMul(x, stopGradient(x), false, true);
-    const e = tf.mul(tf.exp(tf.div(sim, tau)), tf.sub(1, eye));
+    const e = tf.mul(tf.exp(tf.div(sim, tau)), keep);
     const q = tf.div(e, tf.add(tf.sum(e, 1, true), 1e-10));
     const logPos = tf.log(tf.sum(tf.mul(q, posMask), 1));
     const logNotNeg = tf.sum(tf.mul(tf.log(tf.maximum(tf.sub(1, q), 1e-12)), negMask), 1);
     return tf.neg(tf.div(tf.add(tf.sum(logPos), tf.sum(logNotNeg)), n)) as tf.Scalar;
   });
+}
+
+/** 1 where rows i and j share a group, else 0 (n × n). */
+function sameGroupMask(groups: Int32Array): tf.Tensor2D {
+  const n = groups.length;
+  const m = new Float32Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) m[i * n + j] = groups[i] === groups[j] ? 1 : 0;
+  return tf.tensor2d(m, [n, n]);
+}
+
+export type Negatives = 'batch' | 'image';
+
+/**
+ * Row groups of the two BatchCriterion calls with same-image negatives (undefined for the paper's
+ * in-batch negatives): L_PD's rows [img1_1, img2_1, img1_2, img2_2] (B blocks of `cells` rows each)
+ * by source image, both views together; L_mix's rows [mix, target] by pair.
+ */
+export function negativeGroups(pairs: number, cells: number, negatives: Negatives): { pd?: Int32Array; mix?: Int32Array } {
+  if (negatives === 'batch') return {};
+  const pd = new Int32Array(4 * pairs * cells);
+  for (let block = 0; block < 4 * pairs; block++) {
+    const v = Math.floor(block / pairs);
+    const p = block % pairs;
+    pd.fill(v % 2 === 0 ? p : pairs + p, block * cells, (block + 1) * cells);
+  }
+  const mix = new Int32Array(2 * pairs * cells);
+  for (let r = 0; r < mix.length; r++) mix[r] = Math.floor(r / cells) % pairs;
+  return { pd, mix };
 }
 
 /**
@@ -126,6 +155,8 @@ export interface BatchMeta {
   /** Mixup weights w (B). */
   w: Float32Array;
   alignment: View2Alignment;
+  /** Negatives of patch discrimination; absent = 'batch' (the paper). */
+  negatives?: Negatives;
 }
 
 export function patchAndMixLosses(z: Tensor4D, meta: BatchMeta): { pd: tf.Scalar; mix: tf.Scalar } {
@@ -134,14 +165,15 @@ export function patchAndMixLosses(z: Tensor4D, meta: BatchMeta): { pd: tf.Scalar
   const [, g, , d] = p.shape;
   const views = tf.slice(p, [0, 0, 0, 0], [4 * b, g, g, d]);
   const aligned = permuteRows(rows(views), alignmentGatherIndex(b, meta.alignment, g));
-  const pd = batchCriterion(aligned);
+  const groups = negativeGroups(b, g * g, meta.negatives ?? 'batch');
+  const pd = batchCriterion(aligned, PATCH_TAU, groups.pd);
 
   const w = tf.reshape(tf.tensor1d(meta.w), [b, 1, 1, 1]);
   const target: Tensor4D = stopGradient(
     l2normalize<Tensor4D>(tf.add(tf.mul(tf.slice(p, [0, 0, 0, 0], [b, g, g, d]), w), tf.mul(tf.slice(p, [b, 0, 0, 0], [b, g, g, d]), tf.sub(1, w)))),
   );
   const mixed = tf.slice(p, [4 * b, 0, 0, 0], [b, g, g, d]);
-  const mix = batchCriterion(tf.concat([rows(mixed), rows(target)], 0));
+  const mix = batchCriterion(tf.concat([rows(mixed), rows(target)], 0), PATCH_TAU, groups.mix);
   return { pd, mix };
 }
 

@@ -52,6 +52,9 @@ const trainSettings = z.strictObject({
   centreSensitive: z.boolean(),
   shapePrior: fsPath.optional(),
   initFromRunId: id.optional(),
+  preset: z.enum(['landmarks']).optional(),
+  // train by time: more than nothing, at most a week
+  minutes: z.number().gt(0, 'minutes must be more than 0').max(7 * 24 * 60, 'at most a week (10080 minutes)').optional(),
 });
 
 /** A mask as run lengths; the sizes and the sum of the runs are checked against the image by the handler. */

@@ -49,6 +49,7 @@ export interface TrainingState {
   store: ProjectStore;
   job: TrainJob;
   step: number;
+  /** 0 while a run by time is timing its first steps (its provisional steps are never shown). */
   totalSteps: number;
   lastLosses?: Record<string, number>;
   /** Settles once the run has ended and its state was recorded. */

@@ -6,6 +6,7 @@ import { BUILTIN_SCHEME_IDS, landmarkNames, loadBuiltinScheme } from '../landmar
 import type { StoredImage, StoredRun } from '../project/projectFile';
 import { PROJECT_FORMAT_VERSION } from '../project/projectFile';
 import type { ProjectStore } from '../project/projectStore';
+import { stepsProvisional, type TrainConfig } from '../engine/trainer/config';
 import { RunDir, type RunInfo } from '../project/runDir';
 import type { Session } from './session';
 
@@ -135,7 +136,9 @@ export function runSummaryOf(session: Session, store: ProjectStore, run: StoredR
     error = run.error ?? 'the run never started (its run.json is missing)';
   }
   const lastLosses = live?.lastLosses ?? lastLossRow(dir.lossCsv);
-  const stored = info?.settings as { steps?: number } | undefined;
+  // a run by time that stopped before it had timed its steps has no total yet (never the provisional one)
+  const stored = info?.settings as Partial<Pick<TrainConfig, 'steps' | 'minutes' | 'budget'>> | undefined;
+  const recordedTotal = stored ? (stepsProvisional(stored) ? 0 : (stored.steps ?? run.settings.steps)) : run.settings.minutes !== undefined ? 0 : run.settings.steps;
   const summary: RunSummary = {
     id: run.id,
     dir: run.dir,
@@ -143,7 +146,7 @@ export function runSummaryOf(session: Session, store: ProjectStore, run: StoredR
     backend: info?.backend ?? run.backend,
     status,
     step: live ? live.step : (info?.completedSteps ?? 0),
-    totalSteps: live ? live.totalSteps : (stored?.steps ?? run.settings.steps),
+    totalSteps: live ? live.totalSteps : recordedTotal,
     settings: { ...run.settings },
     startedAt: run.createdAt,
     hasCheckpoint: dir.latestCheckpointStep() !== undefined,

@@ -11,7 +11,7 @@ import type { BackendName, RunSummary, TrainOptions, TrainSettings } from '../..
 import { chooseBackend } from '../engine/backends';
 import { centreSigmaFor } from '../engine/losses';
 import { defaultShapeGuided } from '../engine/shapeGuided/config';
-import { defaultStage1Steps, filterGradFor, PAPER_DEFAULTS, validateConfig, type TrainConfig } from '../engine/trainer/config';
+import { filterGradFor, PAPER_AUGMENT, PAPER_DEFAULTS, PRESETS, runLength, stepsProvisional, validateConfig, type TrainConfig } from '../engine/trainer/config';
 import { readImage } from '../io';
 import { startTrainingJob, type TrainJob } from '../jobs/trainJob';
 import type { TrainEvent } from '../jobs/trainRun';
@@ -58,12 +58,60 @@ export const CPU_SETTINGS: TrainSettings = {
   centreSensitive: true,
 };
 
-/** The form's settings → the trainer's configuration (validated). */
+/**
+ * The one-shot landmark recipe (PRESETS.landmarks, `ld-studio pretrain --preset landmarks`): its
+ * stage, size, batch, learning rate and centre-sensitive averaging, for its minutes. `steps` is what
+ * the form falls back to when the minutes are cleared (the CLI's default for the stage); the
+ * checkpoint interval is the CLI's, as a run by time on a GPU can take tens of thousands of steps.
+ */
+const LANDMARK_PRESET = PRESETS.landmarks;
+export const LANDMARK_SETTINGS: TrainSettings = {
+  stage: LANDMARK_PRESET.stage,
+  steps: runLength(LANDMARK_PRESET.stage, {}).steps,
+  size: LANDMARK_PRESET.size,
+  batch: LANDMARK_PRESET.batch,
+  lr: LANDMARK_PRESET.lr,
+  lrHalveEvery: LANDMARK_PRESET.lrHalveEvery,
+  clusters: PAPER_DEFAULTS.clusters,
+  seed: PAPER_DEFAULTS.seed,
+  checkpointEvery: PAPER_DEFAULTS.checkpointEvery,
+  centreSensitive: LANDMARK_PRESET.centreSensitive,
+  preset: 'landmarks',
+  ...(LANDMARK_PRESET.minutes !== undefined ? { minutes: LANDMARK_PRESET.minutes } : {}),
+};
+
+const percent = (f: number) => `${Math.round(f * 100)}`;
+
+/** What a preset changes beyond the form's fields (augmentation, negatives), each with the paper's value. */
+export function presetNotes(name: NonNullable<TrainSettings['preset']>): string[] {
+  const preset = PRESETS[name];
+  const notes: string[] = [];
+  const a = preset.augment;
+  const p = PAPER_AUGMENT;
+  if (a) {
+    const aug: string[] = [];
+    if (a.hflipP !== p.hflipP || a.vflipP !== p.vflipP) {
+      aug.push(a.hflipP === 0 && a.vflipP === 0 ? `no flips (paper ${p.hflipP} each way)` : `flips ${a.hflipP} left-right, ${a.vflipP} up-down (paper ${p.hflipP} each)`);
+    }
+    if (a.rotationDeg !== p.rotationDeg) aug.push(`rotation ±${a.rotationDeg}° (paper ±${p.rotationDeg}°)`);
+    if (a.cropScale[0] !== p.cropScale[0] || a.cropScale[1] !== p.cropScale[1]) {
+      aug.push(`crops of ${percent(a.cropScale[0])}–${percent(a.cropScale[1])} % of the area (paper ${percent(p.cropScale[0])}–${percent(p.cropScale[1])} %)`);
+    }
+    if (a.view2Turns !== p.view2Turns) aug.push(a.view2Turns ? 'view 2 turned by quarter turns (paper off)' : 'no quarter turns of view 2 (paper on)');
+    if (a.viewWarp) aug.push(`view 2 warped (scale ×${a.viewWarp[0]}, ±${a.viewWarp[1]}°, shifts ${percent(a.viewWarp[2])} %; paper none)`);
+    if (aug.length) notes.push(`augmentation: ${aug.join(', ')}`);
+  }
+  if (preset.negatives && preset.negatives !== 'batch') notes.push('negatives from the same image only (paper: every patch of the batch)');
+  return notes;
+}
+
+/** The form's settings → the trainer's configuration (validated); a run by time as `pretrain --minutes` makes it. */
 export function trainConfigOf(s: TrainSettings): Omit<TrainConfig, 'filterGrad'> {
+  const length = runLength(s.stage, { steps: s.steps, minutes: s.minutes });
   const config: Omit<TrainConfig, 'filterGrad'> = {
     stage: s.stage,
-    steps: s.steps,
-    stage1Steps: defaultStage1Steps(s.stage, s.steps),
+    steps: length.steps,
+    stage1Steps: length.stage1Steps,
     size: s.size,
     batch: s.batch,
     channels: 1,
@@ -74,7 +122,17 @@ export function trainConfigOf(s: TrainSettings): Omit<TrainConfig, 'filterGrad'>
     seed: s.seed,
     checkpointEvery: s.checkpointEvery,
   };
+  if (s.preset) config.preset = s.preset;
+  if (length.minutes !== undefined) {
+    config.minutes = length.minutes;
+    if (length.stage1Share !== undefined) config.stage1Share = length.stage1Share;
+  }
   if (s.centreSensitive) config.centreSigma = centreSigmaFor(s.size);
+  if (s.preset) {
+    const preset = PRESETS[s.preset];
+    if (preset.augment) config.augment = { ...preset.augment, cropScale: [...preset.augment.cropScale] };
+    if (preset.negatives) config.negatives = preset.negatives;
+  }
   const errors = validateConfig({ ...config, filterGrad: 'im2col' });
   if (errors.length) throw new IpcError('validation', `invalid training settings: ${errors.join('; ')}`);
   return config;
@@ -119,7 +177,7 @@ function newRunId(store: ProjectStore, now = new Date()): string {
 
 function refuseIfTraining(session: Session): void {
   const t = session.training;
-  if (t) throw new Error(`a training run is already in progress (${t.runId}, step ${t.step} of ${t.totalSteps}); cancel it or wait until it ends`);
+  if (t) throw new Error(`a training run is already in progress (${t.runId}, step ${t.step}${t.totalSteps ? ` of ${t.totalSteps}` : ', timing its first steps'}); cancel it or wait until it ends`);
   if (session.startingTraining) throw new Error('a training run is being started; wait until it runs, then cancel it or wait until it ends');
 }
 
@@ -157,9 +215,27 @@ async function launch(session: Session, store: ProjectStore, run: StoredRun, con
   });
 }
 
-/** Follow a running job: throttled progress events, state events, and the project's record of it. */
-function follow(session: Session, store: ProjectStore, run: StoredRun, job: TrainJob, startStep: number, totalSteps: number): TrainingState {
+const plural = (n: number, one: string) => `${n} ${n === 1 ? one : `${one}s`}`;
+const secondsText = (s: number) => (s >= 1 ? s.toFixed(1) : s >= 0.01 ? s.toFixed(2) : s.toPrecision(2));
+
+/** "30 minutes → 1,234 steps at 1.5 s/step": how a time budget became steps. */
+export function budgetMessage(minutes: number, steps: number, secondsPerStep: number): string {
+  return `${plural(minutes, 'minute')} → ${steps.toLocaleString('en-US')} steps at ${secondsText(secondsPerStep)} s/step`;
+}
+
+/**
+ * Follow a running job: throttled progress events, state events, and the project's record of it.
+ * A run by time reports 0 as its total, without an ETA, until the engine has timed its first steps
+ * (its provisional step count never reaches the renderer); then the fixed steps.
+ */
+function follow(session: Session, store: ProjectStore, run: StoredRun, job: TrainJob, startStep: number, config: Omit<TrainConfig, 'filterGrad'>): TrainingState {
   const runId = run.id;
+  let timing = stepsProvisional(config);
+  const minutes = config.minutes;
+  /** Shown with every training step once this session has fixed the steps of a run by time. */
+  let budgetNote: string | undefined;
+  let lastStage: number | undefined;
+  const timingNote = () => `timing the first steps to fit ${plural(minutes ?? 0, 'minute')}`;
   let lastEmit = 0;
   let pending: Parameters<Session['emit']>[1] | undefined;
   let timer: NodeJS.Timeout | undefined;
@@ -187,26 +263,34 @@ function follow(session: Session, store: ProjectStore, run: StoredRun, job: Trai
     timer ??= setTimeout(flushPending, wait);
   };
 
-  const state: TrainingState = { runId, store, job, step: startStep, totalSteps, settled: Promise.resolve() };
+  const state: TrainingState = { runId, store, job, step: startStep, totalSteps: timing ? 0 : config.steps, settled: Promise.resolve() };
   job.events.on('event', (e: TrainEvent) => {
     if (e.type === 'loading') {
-      progress({ runId, phase: 'loading', step: state.step, totalSteps, message: e.total ? `reading images ${e.done}/${e.total}` : 'reading images' }, e.done === e.total);
+      progress({ runId, phase: 'loading', step: state.step, totalSteps: state.totalSteps, message: e.total ? `reading images ${e.done}/${e.total}` : 'reading images' }, e.done === e.total);
     } else if (e.type === 'ready') {
       state.step = e.startStep;
       const skipped = e.failures.length ? `; ${e.failures.length} could not be read` : '';
-      progress({ runId, phase: 'loading', step: e.startStep, totalSteps, message: `${e.images} images ready${skipped}${e.startStep ? `; resuming after step ${e.startStep}` : ''}` }, true);
+      progress({ runId, phase: 'loading', step: e.startStep, totalSteps: state.totalSteps, message: `${e.images} images ready${skipped}${e.startStep ? `; resuming after step ${e.startStep}` : ''}` }, true);
       if (e.failures.length) {
         const list = e.failures.slice(0, 5).map((f) => `${f.file}: ${f.reason}`).join('; ');
         session.emit('app:notice', { level: 'warning', message: `training goes on without ${e.failures.length} image(s) that could not be read: ${list}${e.failures.length > 5 ? ' …' : ''}` });
       }
     } else if (e.type === 'progress') {
       state.step = e.step;
-      state.totalSteps = e.totalSteps;
       state.lastLosses = contractLosses({ ...e.losses });
-      progress(
-        { runId, phase: 'training', step: e.step, totalSteps: e.totalSteps, stage: e.stage, losses: state.lastLosses, stepSeconds: e.seconds, etaSeconds: e.etaSeconds },
-        e.step === e.totalSteps,
-      );
+      lastStage = e.stage;
+      const base = { runId, phase: 'training' as const, step: e.step, stage: e.stage, losses: state.lastLosses, stepSeconds: e.seconds };
+      if (timing) {
+        progress({ ...base, totalSteps: 0, message: timingNote() });
+      } else {
+        state.totalSteps = e.totalSteps;
+        progress({ ...base, totalSteps: e.totalSteps, etaSeconds: e.etaSeconds, ...(budgetNote ? { message: budgetNote } : {}) }, e.step === e.totalSteps);
+      }
+    } else if (e.type === 'budget') {
+      timing = false;
+      state.totalSteps = e.steps;
+      budgetNote = budgetMessage(minutes ?? 0, e.steps, e.secondsPerStep);
+      progress({ runId, phase: 'training', step: state.step, totalSteps: e.steps, ...(lastStage ? { stage: lastStage } : {}), message: budgetNote }, true);
     } else if (e.type === 'checkpoint') {
       flushPending();
       send({ runId, phase: 'checkpoint', step: e.step, totalSteps: state.totalSteps, message: `checkpoint at step ${e.step} (${e.reason})` });
@@ -261,7 +345,7 @@ async function startRun(
   } finally {
     session.startingTraining = false;
   }
-  session.training = follow(session, store, run, job, startStep, config.steps);
+  session.training = follow(session, store, run, job, startStep, config);
   const summary = runSummaryOf(session, store, run);
   session.emit('train:state', summary);
   return summary;
@@ -288,6 +372,8 @@ export async function trainOptions(): Promise<TrainOptions> {
     ],
     paperDefaults: { ...PAPER_SETTINGS },
     suggested: found?.cuda ? { ...PAPER_SETTINGS, centreSensitive: true } : { ...CPU_SETTINGS },
+    landmarkPreset: { ...LANDMARK_SETTINGS },
+    landmarkPresetNotes: presetNotes('landmarks'),
   };
 }
 
@@ -339,7 +425,8 @@ export const trainHandlers: DomainHandlers<'train:options' | 'train:start' | 'tr
     const config = { ...stored, steps: steps ?? stored.steps };
     if (config.steps <= last) throw new Error(`run ${runId} already has ${last} steps; ask for more steps to continue it`);
     store.change('training resumed', () => {
-      run.settings.steps = config.steps;
+      // a run by time that never timed its steps times them again (its steps are provisional)
+      if (!stepsProvisional(config)) run.settings.steps = config.steps;
       delete run.error;
     });
     return startRun(session, store, run, config, true, last);
@@ -409,5 +496,7 @@ function settingsOfRun(c: Record<string, unknown>): TrainSettings {
     checkpointEvery: num('checkpointEvery', 1),
     centreSensitive: typeof c.centreSigma === 'number',
     ...(typeof sg?.priorDir === 'string' ? { shapePrior: sg.priorDir } : {}),
+    ...(c.preset === 'landmarks' ? { preset: c.preset } : {}),
+    ...(typeof c.minutes === 'number' ? { minutes: c.minutes } : {}),
   };
 }

@@ -6,9 +6,9 @@ import { activateBackend, type BackendName } from '../engine/backends';
 import { loadPriorMasks, type LoadedPriors } from '../engine/shapeGuided/priorLoader';
 import { appendGanRow, readInitCheckpoint, truncateGan } from '../engine/shapeGuided/runFiles';
 import type { TrainConfig } from '../engine/trainer/config';
-import { Trainer, type CancelToken, type ProgressEvent } from '../engine/trainer/trainer';
+import { Trainer, type BudgetReport, type CancelToken, type ProgressEvent } from '../engine/trainer/trainer';
 import type { LossValues } from '../engine/trainer/step';
-import { RunDir } from '../project/runDir';
+import { RunDir, type RunInfo } from '../project/runDir';
 import { beginRun } from './runRecord';
 import { loadTrainingImages, type ImageFailure } from './trainingImages';
 
@@ -29,6 +29,7 @@ export type TrainEvent =
   | { type: 'loading'; done: number; total: number; file: string }
   | { type: 'ready'; images: number; failures: ImageFailure[]; startStep: number; priors?: { count: number; failures: ImageFailure[]; meanForeground: number } }
   | ({ type: 'progress' } & ProgressEvent)
+  | ({ type: 'budget' } & BudgetReport)
   | { type: 'checkpoint'; step: number; path: string; reason: string };
 
 export interface TrainResult {
@@ -42,6 +43,11 @@ export interface TrainResult {
   backend: string;
   images: number;
   seconds: number;
+}
+
+/** A time budget fixed by the engine (TrainConfig.minutes) goes into run.json's settings. */
+export function recordBudget(info: RunInfo, b: BudgetReport): void {
+  info.settings = { ...info.settings, steps: b.steps, stage1Steps: b.stage1Steps, budget: { secondsPerStep: b.secondsPerStep, timedSteps: b.timedSteps } };
 }
 
 export async function runTraining(req: TrainRequest, emit: (e: TrainEvent) => void, cancel: CancelToken): Promise<TrainResult> {
@@ -88,6 +94,11 @@ export async function runTraining(req: TrainRequest, emit: (e: TrainEvent) => vo
           lastLosses = r.losses;
         },
         onProgress: (p) => emit({ type: 'progress', ...p }),
+        onBudget: (b) => {
+          recordBudget(info, b);
+          run.writeInfo(info);
+          emit({ type: 'budget', ...b });
+        },
         onCheckpoint: (c, reason) => {
           lastCheckpoint = run.writeCheckpoint(c, reason);
           run.writeInfo({ ...info, completedSteps: c.step });

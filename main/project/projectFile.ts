@@ -52,6 +52,9 @@ const trainSettings = z.object({
   centreSensitive: z.boolean(),
   shapePrior: z.string().min(1).optional(),
   initFromRunId: z.string().min(1).optional(),
+  /** Optional in version 1 files: the one-shot landmark recipe, and training by time (TrainSettings). */
+  preset: z.enum(['landmarks']).optional(),
+  minutes: z.number().positive().optional(),
 });
 
 const storedRun = z.object({

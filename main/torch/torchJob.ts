@@ -11,7 +11,7 @@ import type { TrainConfig } from '../engine/trainer/config';
 import type { LossValues } from '../engine/trainer/step';
 import type { TrainJob } from '../jobs/trainJob';
 import { beginRun } from '../jobs/runRecord';
-import type { TrainEvent, TrainResult } from '../jobs/trainRun';
+import { recordBudget, type TrainEvent, type TrainResult } from '../jobs/trainRun';
 import { loadTrainingImagesInWorker } from '../jobs/prepareInWorker';
 import { loadPriorMasks, writePreparedPriors } from '../engine/shapeGuided/priorLoader';
 import { appendGanRow, truncateGan } from '../engine/shapeGuided/runFiles';
@@ -46,6 +46,7 @@ type EngineEvent =
   | { type: 'ready'; images: number; startStep: number; device: string; worldSize: number }
   | { type: 'step'; step: number; stage: 1 | 2; lr: number; seconds: number; losses: LossValues }
   | { type: 'checkpoint'; step: number; path: string; reason: string }
+  | { type: 'budget'; steps: number; stage1Steps: number; secondsPerStep: number; timedSteps: number }
   | { type: 'done'; status: 'completed' | 'cancelled'; completedSteps: number }
   | { type: 'error'; message: string };
 
@@ -114,6 +115,7 @@ export function startTorchTrainingJob(req: TorchTrainRequest): TrainJob {
     let done: Extract<EngineEvent, { type: 'done' }> | undefined;
     let engineError: string | undefined;
     let completed = info.completedSteps;
+    let totalSteps = req.config.steps;
     createInterface({ input: proc.stdout! }).on('line', (line) => {
       let e: EngineEvent;
       try {
@@ -136,10 +138,16 @@ export function startTorchTrainingJob(req: TorchTrainRequest): TrainJob {
         const perStep = elapsed / Math.max(1, e.step - startStep);
         events.emit('event', {
           step: e.step, stage: e.stage, lr: e.lr, seconds: e.seconds, losses: e.losses,
-          type: 'progress', totalSteps: req.config.steps,
+          type: 'progress', totalSteps,
           imagesPerSecond: (5 * req.config.batch * (req.distributed?.procsPerNode ?? 1)) / Math.max(e.seconds, 1e-6),
-          etaSeconds: perStep * (req.config.steps - e.step),
+          etaSeconds: perStep * (totalSteps - e.step),
         });
+      } else if (e.type === 'budget') {
+        const { type: _type, ...budget } = e;
+        totalSteps = budget.steps;
+        recordBudget(info, budget);
+        run.writeInfo({ ...info, completedSteps: completed });
+        events.emit('event', { type: 'budget', ...budget });
       } else if (e.type === 'checkpoint') {
         lastCheckpoint = e.path;
         completed = e.step;

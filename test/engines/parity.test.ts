@@ -45,7 +45,9 @@ describe.skipIf(skip)(`tfjs ↔ PyTorch parity${skip ? ` (skipped: ${torchSkipRe
     { stage: 1 as const, clusters: 0, channels: 1 as const, centreSigma: 0 },
     { stage: 2 as const, clusters: 8, channels: 3 as const, centreSigma: 0 },
     { stage: 1 as const, clusters: 0, channels: 1 as const, centreSigma: 2 },
-  ])('stage $stage, K=$clusters, $channels channel(s), centre σ $centreSigma: losses and gradients agree', async ({ stage, clusters, channels, centreSigma = 0 }) => {
+    { stage: 1 as const, clusters: 0, channels: 1 as const, centreSigma: 2, negatives: 'image' as const },
+    { stage: 2 as const, clusters: 16, channels: 1 as const, centreSigma: 0, negatives: 'image' as const },
+  ])('stage $stage, K=$clusters, $channels channel(s), centre σ $centreSigma, negatives $negatives: losses and gradients agree', async ({ stage, clusters, channels, centreSigma = 0, negatives = 'batch' as 'batch' | 'image' }) => {
     const size = 64;
     const pairs = 2;
     const dir = mkdtempSync(join(tmpdir(), 'ld-parity-'));
@@ -61,7 +63,7 @@ describe.skipIf(skip)(`tfjs ↔ PyTorch parity${skip ? ` (skipped: ${torchSkipRe
     const terms: Record<string, number> = {};
     const x = tf.tensor4d(batch.x, shape);
     const { grads, value } = tf.variableGrads(() => {
-      const t = ldLosses(ldForward(x, store, model, { training: true, filterGrad: 'im2col' }), { pairs, w: batch.w, alignment, centreSigma });
+      const t = ldLosses(ldForward(x, store, model, { training: true, filterGrad: 'im2col' }), { pairs, w: batch.w, alignment, centreSigma, negatives });
       for (const key of ['pd', 'mix', 'rd', 'ent'] as const) if (t[key]) terms[key] = t[key]!.dataSync()[0];
       return t.total;
     }, [...store.trainable.values()]);
@@ -75,7 +77,7 @@ describe.skipIf(skip)(`tfjs ↔ PyTorch parity${skip ? ` (skipped: ${torchSkipRe
     const out = join(dir, 'out.safetensors');
     const request = join(dir, 'request.json');
     writeFileSync(request, JSON.stringify({
-      weights, stage, clusters, out, centreSigma,
+      weights, stage, clusters, out, centreSigma, negatives,
       batch: { file: xFile, shape, pairs, w: Array.from(batch.w), f: Array.from(batch.f), k: Array.from(batch.k) },
     }));
     const res = spawnSync(torchPython, ['-m', 'ld_torch', 'parity', '--request', request], { encoding: 'utf8', env: engineEnv(), timeout: 300_000 });

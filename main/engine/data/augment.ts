@@ -325,15 +325,43 @@ export interface T0Params {
   crop: CropParams;
 }
 
+/** The geometric settings a run may change (TrainConfig.augment); the paper's by default. */
+export interface GeometrySettings {
+  /** T0 left-right / top-bottom flip probabilities (paper 0.5 each). */
+  hflipP: number;
+  vflipP: number;
+  /** T0 rotation by U[−r, r] degrees (paper 180). */
+  rotationDeg: number;
+  /** T0 RandomResizedCrop area fraction [min, max] (paper [0.9, 1]). */
+  cropScale: readonly [number, number];
+  /** View 2 turned by a random multiple of 90° (paper true). */
+  view2Turns: boolean;
+  /**
+   * View 2 also warped by a random similarity — [max scale factor, max rotation °, max shift as a
+   * fraction of the crop] — so that positives differ in geometry, not only in colour; absent = the
+   * paper (both views share T0). Needs view2Turns off and centre-sensitive averaging.
+   */
+  viewWarp?: readonly [number, number, number];
+}
+
+export const PAPER_GEOMETRY: GeometrySettings = {
+  hflipP: AUG.hflipP,
+  vflipP: AUG.vflipP,
+  rotationDeg: AUG.baseRotationDeg,
+  cropScale: AUG.cropScale,
+  view2Turns: true,
+};
+
 /**
- * Draw order: `bernoulli(.5)` hflip, `bernoulli(.5)` vflip, `uniform(−180, 180)` angle, then the
- * RandomResizedCrop draws on the size × size canvas (see `randomResizedCropParams`).
+ * Draw order: `bernoulli(p)` hflip, `bernoulli(p)` vflip, `uniform(−r, r)` angle, then the
+ * RandomResizedCrop draws on the size × size canvas (see `randomResizedCropParams`). The same draws
+ * whatever the settings (a flip with p = 0 still draws), so the stream never depends on them.
  */
-export function drawT0(rng: RandomSource, size: number): T0Params {
-  const hflip = rng.bernoulli(AUG.hflipP);
-  const vflip = rng.bernoulli(AUG.vflipP);
-  const angle = rng.uniform(-AUG.baseRotationDeg, AUG.baseRotationDeg);
-  const crop = randomResizedCropParams(rng, size, size);
+export function drawT0(rng: RandomSource, size: number, g: GeometrySettings = PAPER_GEOMETRY): T0Params {
+  const hflip = rng.bernoulli(g.hflipP);
+  const vflip = rng.bernoulli(g.vflipP);
+  const angle = rng.uniform(-g.rotationDeg, g.rotationDeg);
+  const crop = randomResizedCropParams(rng, size, size, g.cropScale);
   return { hflip, vflip, angle, crop };
 }
 
@@ -562,11 +590,11 @@ export interface View2Params {
   k: 0 | 1 | 2 | 3;
 }
 
-/** Draw order: `bernoulli(.5)` f, then `int(4)` k. */
-export function drawView2(rng: RandomSource): View2Params {
+/** Draw order: `bernoulli(.5)` f, then `int(4)` k; without view-2 turns both are drawn, then set to 0. */
+export function drawView2(rng: RandomSource, turns = true): View2Params {
   const f = rng.bernoulli(AUG.view2FlipP) ? 1 : 0;
   const k = rng.int(4) as 0 | 1 | 2 | 3;
-  return { f, k };
+  return turns ? { f, k } : { f: 0, k: 0 };
 }
 
 /**

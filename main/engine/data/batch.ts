@@ -16,7 +16,7 @@
  *   4. `uniform(.2, .8)` mixup weight w (rounded to float32).
  * The pixel work consumes no draws, so the rng state after `makeBatch` depends only on the state before it.
  */
-import type { RandomSource, T0Params, T1Params, View2Params } from './augment';
+import type { GeometrySettings, RandomSource, T0Params, T1Params, View2Params } from './augment';
 import {
   applyT0,
   applyT1,
@@ -27,6 +27,7 @@ import {
   drawView2,
   mixup,
   normalise,
+  PAPER_GEOMETRY,
 } from './augment';
 import type { PreparedImage } from './prepare';
 
@@ -46,6 +47,8 @@ export interface BatchOptions {
    * avoid a large allocation per step; `x` is then a view of it, so copy it before the next call).
    */
   out?: Float32Array;
+  /** T0 and view-2 geometry (default: the paper's). */
+  geometry?: GeometrySettings;
 }
 
 /** Everything drawn for one pair (index 0 = image 1, 1 = image 2). */
@@ -95,6 +98,7 @@ export function makeBatch(images: readonly PreparedImage[], rng: RandomSource, o
   const f = new Uint8Array(2 * B);
   const k = new Uint8Array(2 * B);
   const debug: PairDraws[] | undefined = opts.debug ? [] : undefined;
+  const geometry = opts.geometry ?? PAPER_GEOMETRY;
 
   // Scratch reused for every image of the batch.
   const canvas = new Float32Array(maxBase * maxBase * C);
@@ -112,10 +116,10 @@ export function makeBatch(images: readonly PreparedImage[], rng: RandomSource, o
     const v2s: View2Params[] = [];
     for (let m = 0; m < 2; m++) {
       const img = images[m === 0 ? i1 : i2];
-      const t0 = drawT0(rng, img.size);
+      const t0 = drawT0(rng, img.size, geometry);
       const t1a = drawT1(rng);
       const t1b = drawT1(rng);
-      const v2 = drawView2(rng);
+      const v2 = drawView2(rng, geometry.view2Turns);
       t0s.push(t0);
       t1s.push([t1a, t1b]);
       v2s.push(v2);

@@ -12,7 +12,7 @@ import { Rng, type RngState } from '../rng';
 import { initDiscriminator } from '../shapeGuided/discriminator';
 import { drawPriorBatch, type PriorMask } from '../shapeGuided/priors';
 import { tf } from '../tf';
-import { learningRate, stageOfStep, type TrainConfig } from './config';
+import { BUDGET_TIMED_STEPS, learningRate, stageOfStep, stepsForMinutes, type TrainConfig } from './config';
 import { trainStep, type LossValues, type ShapeStepContext } from './step';
 
 export interface Checkpoint {
@@ -39,8 +39,17 @@ export interface ProgressEvent extends StepReport {
   etaSeconds: number;
 }
 
+/** A time budget turned into steps (TrainConfig.minutes). */
+export interface BudgetReport {
+  steps: number;
+  stage1Steps: number;
+  secondsPerStep: number;
+  timedSteps: number;
+}
+
 export interface TrainerSink {
   onStep(report: StepReport): void | Promise<void>;
+  onBudget?(report: BudgetReport): void | Promise<void>;
   onProgress?(event: ProgressEvent): void;
   onCheckpoint(checkpoint: Checkpoint, reason: 'interval' | 'final' | 'cancel'): void | Promise<void>;
 }
@@ -163,6 +172,15 @@ export class Trainer {
     return { step: this.step, stage: this.stage, rng: this.rng.state(), adamStep: this.adam.step, tensors };
   }
 
+  /** A time budget becomes a step count once the first steps are timed (the PyTorch engine does the same). */
+  private async fixBudget(timed: number[], sink: TrainerSink): Promise<void> {
+    const c = this.config;
+    c.steps = Math.max(this.step + 1, stepsForMinutes(c.minutes!, timed));
+    if (c.stage === 'both' && c.stage1Share !== undefined) c.stage1Steps = Math.min(c.steps, Math.max(1, Math.round(c.steps * c.stage1Share)));
+    c.budget = { secondsPerStep: timed.reduce((a, b) => a + b, 0) / timed.length, timedSteps: timed.length };
+    await sink.onBudget?.({ steps: c.steps, stage1Steps: c.stage1Steps, ...c.budget });
+  }
+
   /** Stage 2 adds the clustering branch (default init) and a fresh Adam, as the reference does. */
   private enterStage2(): void {
     initModel(modelConfigFor(this.config, 2), this.rng, this.store);
@@ -183,6 +201,9 @@ export class Trainer {
     const started = Date.now();
     const startStep = this.step;
     let lastCheckpointStep = this.step;
+    let measuring = config.minutes !== undefined && !config.budget;
+    const timed: number[] = [];
+    let warm = false; // the first step of a process (kernel set-up) is not timed
     while (this.step < config.steps) {
       if (cancel.cancelled) {
         if (lastCheckpointStep !== this.step) await sink.onCheckpoint(await this.checkpoint(), 'cancel');
@@ -193,18 +214,26 @@ export class Trainer {
       if (stage === 2 && this.stage === 1) this.enterStage2();
       const lr = learningRate(config, stageStep);
       const t0 = Date.now();
-      const batch = makeBatch(this.images, this.rng, { pairs: config.batch, cropSize: config.size, channels: config.channels });
+      const batch = makeBatch(this.images, this.rng, { pairs: config.batch, cropSize: config.size, channels: config.channels, geometry: config.augment });
       const alignment = { src: Array.from({ length: 2 * config.batch }, (_, i) => alignGridIndex(batch.f[i], batch.k[i], GRID)) };
       const shape = this.shapeContext();
       const real = shape ? drawPriorBatch(this.priors!, this.rng, config.batch, config.size) : undefined;
       const losses = await trainStep(
         { store: this.store, model: modelConfigFor(config, stage), adam: this.adam, filterGrad: config.filterGrad, microBatch: config.microBatch, shape },
-        { x: batch.x, shape: [batch.n, config.size, config.size, config.channels], meta: { pairs: config.batch, w: batch.w, alignment, centreSigma: config.centreSigma ?? 0 }, real },
+        { x: batch.x, shape: [batch.n, config.size, config.size, config.channels], meta: { pairs: config.batch, w: batch.w, alignment, centreSigma: config.centreSigma ?? 0, negatives: config.negatives ?? 'batch' }, real },
         lr,
       );
       this.step = next;
       const seconds = (Date.now() - t0) / 1000;
       await sink.onStep({ step: next, stage, lr, losses, seconds });
+      if (measuring) {
+        if (warm) timed.push(seconds);
+        warm = true;
+        if (timed.length === BUDGET_TIMED_STEPS) {
+          await this.fixBudget(timed, sink);
+          measuring = false;
+        }
+      }
       if (sink.onProgress) {
         const elapsed = (Date.now() - started) / 1000;
         const perStep = elapsed / (next - startStep);

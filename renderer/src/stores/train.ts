@@ -22,6 +22,13 @@ export const useTrainStore = defineStore('train', () => {
   const runs = computed<RunSummary[]>(() => project.snapshot?.runs ?? []);
   const running = computed(() => runs.value.find((r) => r.status === 'running') ?? null);
   const activeRunId = computed(() => project.snapshot?.activeRunId ?? null);
+  /** The running run's total steps, live; 0 while a run by time is still timing its first steps. */
+  const runningTotal = computed(() => {
+    const r = running.value;
+    if (!r) return 0;
+    const l = live.value;
+    return l && l.runId === r.id && l.totalSteps > 0 ? l.totalSteps : r.totalSteps;
+  });
 
   async function loadOptions(): Promise<void> {
     options.value = await useApi().invoke('train:options');
@@ -40,6 +47,9 @@ export const useTrainStore = defineStore('train', () => {
   };
   const useSuggested = () => {
     if (options.value) settings.value = keepTarget(options.value.suggested);
+  };
+  const useLandmarkPreset = () => {
+    if (options.value) settings.value = keepTarget(options.value.landmarkPreset);
   };
 
   function patchRun(run: RunSummary): void {
@@ -94,7 +104,7 @@ export const useTrainStore = defineStore('train', () => {
   }
 
   return {
-    options, engine, backend, settings, live, losses, shownRunId, runs, running, activeRunId,
-    loadOptions, usePaperDefaults, useSuggested, start, cancel, resume, show, setActive, addRun, listen,
+    options, engine, backend, settings, live, losses, shownRunId, runs, running, runningTotal, activeRunId,
+    loadOptions, usePaperDefaults, useSuggested, useLandmarkPreset, start, cancel, resume, show, setActive, addRun, listen,
   };
 });

@@ -11,10 +11,11 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass
-from typing import List, Sequence
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from . import imageops as TF
 
@@ -34,6 +35,33 @@ IMAGENET_MEAN = [0.485, 0.456, 0.406]
 IMAGENET_STD = [0.229, 0.224, 0.225]
 GREY_MEAN = [0.5]
 GREY_STD = [0.5]
+
+
+@dataclass(frozen=True)
+class Augmentation:
+    """The geometric settings of T0 and view 2 that a run may change (config key `augment`, mirrored by
+    AugmentSettings in main/engine/data/augment.ts). Defaults are the paper's; every draw is made whatever
+    the settings (a flip with p = 0 still draws), so the random stream never depends on them."""
+    hflip_p: float = HFLIP_P
+    vflip_p: float = VFLIP_P
+    rotation_deg: float = BASE_ROTATION_DEG
+    crop_scale: Tuple[float, float] = CROP_SCALE
+    view2_turns: bool = True
+    # view 2 additionally warped by a random similarity (max scale factor, max rotation °, max shift as a
+    # fraction of the crop); None = the paper (both views share T0's geometry). Drawn only when set.
+    view_warp: Optional[Tuple[float, float, float]] = None
+
+    @staticmethod
+    def from_config(c: Optional[dict]) -> "Augmentation":
+        c = c or {}
+        scale = c.get("cropScale", CROP_SCALE)
+        return Augmentation(hflip_p=float(c.get("hflipP", HFLIP_P)), vflip_p=float(c.get("vflipP", VFLIP_P)),
+                            rotation_deg=float(c.get("rotationDeg", BASE_ROTATION_DEG)),
+                            crop_scale=(float(scale[0]), float(scale[1])), view2_turns=bool(c.get("view2Turns", True)),
+                            view_warp=tuple(float(v) for v in c["viewWarp"]) if c.get("viewWarp") else None)
+
+
+PAPER_AUGMENTATION = Augmentation()
 
 
 def batch_rng(seed: int, step: int, rank: int = 0) -> random.Random:
@@ -74,13 +102,13 @@ class PreparedImages:
 # Parameter draws (each a fixed sequence of draws from `rng`)
 # ----------------------------------------------------------------------------------------------------
 
-def crop_params(rng: random.Random, height: int, width: int):
+def crop_params(rng: random.Random, height: int, width: int, scale: Tuple[float, float] = CROP_SCALE):
     """torchvision RandomResizedCrop.get_params, drawing from `rng` instead of torch's global RNG
     (round() is Python's half-to-even, as there)."""
     area = height * width
     log_lo, log_hi = math.log(CROP_RATIO[0]), math.log(CROP_RATIO[1])
     for _ in range(CROP_TRIES):
-        target_area = area * rng.uniform(*CROP_SCALE)
+        target_area = area * rng.uniform(*scale)
         aspect = math.exp(rng.uniform(log_lo, log_hi))
         w = int(round(math.sqrt(target_area * aspect)))
         h = int(round(math.sqrt(target_area / aspect)))
@@ -108,11 +136,11 @@ class T0:
     crop: tuple
 
 
-def draw_t0(rng: random.Random, size: int) -> T0:
-    hflip = rng.random() < HFLIP_P
-    vflip = rng.random() < VFLIP_P
-    angle = rng.uniform(-BASE_ROTATION_DEG, BASE_ROTATION_DEG)
-    return T0(hflip, vflip, angle, crop_params(rng, size, size))
+def draw_t0(rng: random.Random, size: int, aug: Augmentation = PAPER_AUGMENTATION) -> T0:
+    hflip = rng.random() < aug.hflip_p
+    vflip = rng.random() < aug.vflip_p
+    angle = rng.uniform(-aug.rotation_deg, aug.rotation_deg)
+    return T0(hflip, vflip, angle, crop_params(rng, size, size, aug.crop_scale))
 
 
 @dataclass
@@ -183,19 +211,52 @@ def normalise(x: torch.Tensor, channels: int) -> torch.Tensor:
     return TF.normalize(x, mean, std)
 
 
+def draw_warp(rng: random.Random, spec: Tuple[float, float, float]) -> Tuple[float, float, float, float]:
+    """(log-uniform scale, angle °, shift x, shift y as fractions of the crop) of a view-2 warp."""
+    smax, rot, shift = spec
+    scale = math.exp(rng.uniform(-math.log(smax), math.log(smax)))
+    return scale, rng.uniform(-rot, rot), rng.uniform(-shift, shift), rng.uniform(-shift, shift)
+
+
+def warp_matrix(warp, size: int) -> torch.Tensor:
+    """2×3 map of view-1 pixel coordinates (x, y; pixel centres at i + 0.5) to view-2 coordinates:
+    q = s·R(θ)·(p − c) + c + t, about the crop centre c."""
+    s, angle, tx, ty = warp
+    a = math.radians(angle)
+    c = size / 2
+    r = [[s * math.cos(a), -s * math.sin(a)], [s * math.sin(a), s * math.cos(a)]]
+    return torch.tensor([[r[0][0], r[0][1], c + tx * size - (r[0][0] * c + r[0][1] * c)],
+                         [r[1][0], r[1][1], c + ty * size - (r[1][0] * c + r[1][1] * c)]], dtype=torch.float64)
+
+
+def apply_warp(img: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
+    """View 2 = view 1 moved by m (warp_matrix): bilinear, black outside."""
+    size = img.shape[-1]
+    full = torch.eye(3, dtype=torch.float64)
+    full[:2] = m
+    inv = torch.linalg.inv(full)[:2]
+    # grid_sample's normalised coordinates (align_corners=False): u = 2x/size − 1
+    to_n = torch.tensor([[2 / size, 0, -1], [0, 2 / size, -1], [0, 0, 1]], dtype=torch.float64)
+    from_n = torch.linalg.inv(to_n)
+    theta = (to_n @ torch.cat([inv, torch.tensor([[0, 0, 1]], dtype=torch.float64)]) @ from_n)[:2]
+    grid = F.affine_grid(theta.float().unsqueeze(0), [1, img.shape[0], size, size], align_corners=False)
+    return F.grid_sample(img.unsqueeze(0), grid, mode="bilinear", padding_mode="zeros", align_corners=False)[0]
+
+
 @dataclass
 class Batch:
     x: torch.Tensor  # (5B, C, S, S)
     w: torch.Tensor  # (B,) float32
     f: List[int]  # (2B,) for rows 2B..4B−1
     k: List[int]
+    warps: Optional[torch.Tensor] = None  # (2B, 2, 3) view-1 → view-2 maps of rows 2B..4B−1, with view_warp
 
 
 def make_batch(images: "PreparedImages | Sequence[torch.Tensor]", rng: random.Random, pairs: int, crop_size: int,
-               channels: int, normalize: bool = True) -> Batch:
+               channels: int, normalize: bool = True, aug: Augmentation = PAPER_AUGMENTATION) -> Batch:
     """Rows: [img1_1 (B), img2_1 (B), img1_2 (B), img2_2 (B), mix (B)]; f/k describe rows 2B..4B−1 in order.
     Draw order per pair: source index of image 1, of image 2; per image T0, T1 (view 1), T1 (view 2),
-    view-2 (f, k); then the mixup weight."""
+    view-2 (f, k); then the mixup weight. Without view-2 turns (f, k) are drawn and then set to 0."""
     get = images.get if hasattr(images, "get") else (lambda i: images[i])
     n_images = len(images)
     b = pairs
@@ -203,17 +264,25 @@ def make_batch(images: "PreparedImages | Sequence[torch.Tensor]", rng: random.Ra
     w = torch.zeros(b, dtype=torch.float32)
     f = [0] * (2 * b)
     k = [0] * (2 * b)
+    warps = torch.zeros(2 * b, 2, 3, dtype=torch.float64) if aug.view_warp else None
     for p in range(b):
         sources = (rng.randrange(n_images), rng.randrange(n_images))
         for m, src in enumerate(sources):
             img = get(src)
-            t0 = draw_t0(rng, img.shape[-1])
+            t0 = draw_t0(rng, img.shape[-1], aug)
             t1a, t1b = draw_t1(rng), draw_t1(rng)
             fm = 1 if rng.random() < VIEW2_FLIP_P else 0
             km = rng.randrange(4)
+            if not aug.view2_turns:
+                fm = km = 0
             base = apply_t0(img, t0, crop_size)
             rows[m * b + p] = apply_t1(base, t1a)
-            rows[(2 + m) * b + p] = apply_view2(apply_t1(base, t1b), fm, km)
+            if warps is not None:
+                wm = warp_matrix(draw_warp(rng, aug.view_warp), crop_size)
+                warps[m * b + p] = wm
+                rows[(2 + m) * b + p] = apply_t1(apply_warp(base, wm), t1b)
+            else:
+                rows[(2 + m) * b + p] = apply_view2(apply_t1(base, t1b), fm, km)
             f[m * b + p], k[m * b + p] = fm, km
         wp = float(np.float32(rng.uniform(*MIXUP)))  # float32 so the image mix and the stored weight agree
         w[p] = wp
@@ -221,4 +290,4 @@ def make_batch(images: "PreparedImages | Sequence[torch.Tensor]", rng: random.Ra
     x = torch.stack(rows).contiguous()
     if normalize:
         x = normalise(x, channels)
-    return Batch(x=x, w=w, f=f, k=k)
+    return Batch(x=x, w=w, f=f, k=k, warps=warps)

@@ -44,7 +44,7 @@ def run_parity(request: dict) -> int:
     z, a = model(x)
     terms = ld_losses(z, a, pairs, torch.tensor(spec["w"], dtype=torch.float32),
                       alignment_gather_index(pairs, spec["f"], spec["k"], GRID),
-                      float(request.get("centreSigma") or 0.0))
+                      float(request.get("centreSigma") or 0.0), str(request.get("negatives") or "batch"))
     total = terms.total
     sg = request.get("shapeGuided")
     out = {}

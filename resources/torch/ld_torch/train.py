@@ -21,8 +21,8 @@ from torch.nn.parallel import DistributedDataParallel
 
 from . import events
 from .checkpoint import read_checkpoint, write_checkpoint
-from .data import PreparedImages, batch_rng, make_batch
-from .losses import GRID, alignment_gather_index, ld_losses
+from .data import Augmentation, PreparedImages, batch_rng, make_batch
+from .losses import GRID, NEGATIVES, alignment_gather_index, ld_losses
 from .model import LDNet, _named_tensors, checkpoint_model_shape, load_tfjs
 from .shape_prior import (Discriminator, PriorMasks, disc_feature_side, disc_state_to_tfjs, discriminator_loss,
                           draw_priors, generator_loss, load_disc_tfjs, prior_rng)
@@ -49,6 +49,11 @@ class TrainConfig:
     # shape-guided segmentation (§5): {"priorDir", "discLeakySlope", "discLrFactor", "gWeight", "cluster", ...}
     shape_guided: Optional[dict] = field(default=None)
     init_from: Optional[str] = None  # checkpoint whose matching tensors initialise a stage-2 run
+    augment: Augmentation = field(default_factory=Augmentation)  # T0/view-2 geometry (paper defaults)
+    negatives: str = "batch"  # "batch" (paper) or "image": patch negatives from the same image only
+    minutes: Optional[float] = None  # training by time: steps are fixed from the speed of the first steps
+    budget: Optional[dict] = None  # set once the steps are fixed (then `steps` is final)
+    stage1_share: Optional[float] = None  # with minutes and stage both: stage 1's share of the fixed steps
 
 
 def parse_config(c: dict) -> TrainConfig:
@@ -61,6 +66,9 @@ def parse_config(c: dict) -> TrainConfig:
         centre_sigma=float(c.get("centreSigma") or 0.0),
         shape_guided=dict(c["shapeGuided"]) if c.get("shapeGuided") else None,
         init_from=c.get("initFrom") or None,
+        augment=Augmentation.from_config(c.get("augment")), negatives=str(c.get("negatives", "batch")),
+        minutes=float(c["minutes"]) if c.get("minutes") is not None else None, budget=c.get("budget") or None,
+        stage1_share=float(c["stage1Share"]) if c.get("stage1Share") is not None else None,
     )
     errors = []  # the rules of main/engine/trainer/config.ts validateConfig
     if stage not in ("1", "2", "both"):
@@ -85,6 +93,20 @@ def parse_config(c: dict) -> TrainConfig:
         errors.append(f"clusters must be at least 2 (got {cfg.clusters})")
     if cfg.channels not in (1, 3):
         errors.append(f"channels must be 1 or 3 (got {cfg.channels})")
+    aug = cfg.augment
+    for name, p in (("hflipP", aug.hflip_p), ("vflipP", aug.vflip_p)):
+        if not 0 <= p <= 1:
+            errors.append(f"augment.{name} must be a probability in [0, 1] (got {p})")
+    if not 0 <= aug.rotation_deg <= 180:
+        errors.append(f"augment.rotationDeg must be in [0, 180] (got {aug.rotation_deg})")
+    if not 0 < aug.crop_scale[0] <= aug.crop_scale[1] <= 1:
+        errors.append(f"augment.cropScale must satisfy 0 < min ≤ max ≤ 1 (got {list(aug.crop_scale)})")
+    if cfg.minutes is not None and not (cfg.minutes > 0 and math.isfinite(cfg.minutes)):
+        errors.append(f"minutes must be a positive number (got {cfg.minutes})")
+    if aug.view_warp is not None and (aug.view2_turns or not cfg.centre_sigma > 0):
+        errors.append("augment.viewWarp needs view2Turns off and centre-sensitive averaging (centreSigma > 0)")
+    if cfg.negatives not in NEGATIVES:
+        errors.append(f"negatives must be one of {', '.join(NEGATIVES)} (got {cfg.negatives})")
     if cfg.init_from and stage != "2":
         errors.append(f"initialising from a checkpoint needs stage 2 (got stage {stage})")
     sg = cfg.shape_guided
@@ -116,6 +138,15 @@ def stage_of_step(cfg: TrainConfig, step: int) -> Tuple[int, int]:
 
 def learning_rate(cfg: TrainConfig, stage_step: int) -> float:
     return cfg.lr * 0.5 ** math.floor((stage_step - 1) / cfg.lr_halve_every)
+
+
+BUDGET_MEASURE_STEPS = 10  # steps timed (after the first, which warms up) before a time budget becomes steps
+
+
+def budget_steps(minutes: float, step_seconds) -> int:
+    """Steps that fit `minutes` at the mean speed of the timed steps (main/engine/trainer/config.ts stepsForMinutes)."""
+    per = sum(step_seconds) / len(step_seconds)
+    return max(len(step_seconds) + 1, int(math.floor(minutes * 60.0 / per)))
 
 
 def derived_seed(*parts) -> int:
@@ -315,13 +346,13 @@ class Trainer:
         cfg = self.cfg
         for group in self.optimizer.param_groups:
             group["lr"] = lr
-        batch = make_batch(self.images, batch_rng(cfg.seed, step, self.ctx.rank), cfg.batch, cfg.size, cfg.channels)
+        batch = make_batch(self.images, batch_rng(cfg.seed, step, self.ctx.rank), cfg.batch, cfg.size, cfg.channels, aug=cfg.augment)
         x = batch.x.to(self.device, non_blocking=True)
         index = alignment_gather_index(cfg.batch, batch.f, batch.k, GRID)
         self.model.train()
         self.optimizer.zero_grad(set_to_none=True)
         z, a = self.net(x)
-        terms = ld_losses(z, a, cfg.batch, batch.w, index, cfg.centre_sigma)
+        terms = ld_losses(z, a, cfg.batch, batch.w, index, cfg.centre_sigma, cfg.negatives, batch.warps)
         total = terms.total
         sg = cfg.shape_guided if stage == 2 else None
         loss_g = loss_d = None
@@ -354,10 +385,27 @@ class Trainer:
             values /= self.ctx.world_size
         return dict(zip(names, values.cpu().tolist()))
 
+    def _fix_budget(self, timed) -> None:
+        """A time budget becomes a step count once the first steps are timed; the event lets Node record it."""
+        cfg = self.cfg
+        cfg.steps = max(self.step + 1, budget_steps(cfg.minutes, timed))
+        if cfg.stage == "both" and cfg.stage1_share is not None:
+            cfg.stage1_steps = min(cfg.steps, max(1, int(math.floor(cfg.steps * cfg.stage1_share + 0.5))))  # JS Math.round
+        cfg.budget = {"secondsPerStep": sum(timed) / len(timed), "timedSteps": len(timed)}
+        if self.ctx.enabled:  # every rank must stop at the same step: take rank 0's count
+            t = torch.tensor([cfg.steps, cfg.stage1_steps], dtype=torch.float64, device=self.device)
+            dist.broadcast(t, 0)
+            cfg.steps, cfg.stage1_steps = int(t[0].item()), int(t[1].item())
+        if self.ctx.main:
+            events.emit({"type": "budget", "steps": cfg.steps, "stage1Steps": cfg.stage1_steps, **cfg.budget})
+
     def run(self, watcher) -> str:
         cfg = self.cfg
         last_checkpoint = self.step
         status = "completed"
+        measuring = cfg.minutes is not None and cfg.budget is None
+        timed = []
+        warm = False  # the first step of a process (cold caches, allocator) is not timed
         while self.step < cfg.steps:
             if self._cancel_now(watcher):
                 status = "cancelled"
@@ -375,6 +423,13 @@ class Trainer:
             seconds = time.perf_counter() - t0
             if self.ctx.main:
                 events.emit({"type": "step", "step": nxt, "stage": stage, "lr": lr, "seconds": seconds, "losses": losses})
+            if measuring:
+                if warm:
+                    timed.append(seconds)
+                warm = True
+                if len(timed) == BUDGET_MEASURE_STEPS:
+                    self._fix_budget(timed)
+                    measuring = False
             if nxt % cfg.checkpoint_every == 0 or nxt == cfg.steps:
                 self.checkpoint("final" if nxt == cfg.steps else "interval")
                 last_checkpoint = nxt
