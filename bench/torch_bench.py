@@ -28,7 +28,7 @@ def main() -> None:
         torch.set_num_threads(int(req.get("threads", os.cpu_count() or 1)))
     torch.manual_seed(0)
     size, steps = req["size"], req.get("steps", 3)
-    model = LDNet(1, 32, 16).to(device)
+    model = LDNet(1, 32, 0 if req["kind"] == "engine-step" else 16).to(device)
     times = []
     if req["kind"] == "train":
         b = req["batch"]
@@ -46,6 +46,49 @@ def main() -> None:
             opt.step()
             sync(device)
             times.append(time.perf_counter() - t0)
+    elif req["kind"] == "engine-step":
+        # The engine's whole step (augmentation of prepared images included, as train.py runs it) against
+        # the bare network step on a fixed batch, alternating in the same process.
+        from ld_torch.data import Augmentation, batch_rng, make_batch
+        b = req["batch"]
+        base = round(size * 512 / 448)
+        gen = torch.Generator().manual_seed(0)
+        images = [torch.rand(1, base, base, generator=gen) for _ in range(16)]
+        aug = Augmentation.from_config(req.get("augment"))
+        opt = torch.optim.Adam(model.parameters(), lr=1e-3, eps=1e-8)
+        model.train()
+        sigma = float(req.get("centreSigma", size * 14 / 448))
+        fixed = make_batch(images, batch_rng(0, 0), b, size, 1, aug=aug)
+
+        def step(batch, on_device):
+            x = batch.x.to(device)
+            opt.zero_grad(set_to_none=True)
+            z, a = model(x)
+            index = alignment_gather_index(b, batch.f, batch.k).to(device)
+            ld_losses(z, a, b, batch.w, index, sigma, "batch", batch.warps).total.backward()
+            opt.step()
+
+        whole, bare, augment = [], [], []
+        for i in range(steps + 1):
+            sync(device)
+            t0 = time.perf_counter()
+            batch = make_batch(images, batch_rng(0, i + 1), b, size, 1, aug=aug, device=device if device.type != "cpu" else None)
+            sync(device)
+            t1 = time.perf_counter()
+            step(batch, True)
+            sync(device)
+            t2 = time.perf_counter()
+            step(fixed, False)
+            sync(device)
+            t3 = time.perf_counter()
+            whole.append(t2 - t0)
+            augment.append(t1 - t0)
+            bare.append(t3 - t2)
+        med = lambda v: sorted(v[1:])[len(v[1:]) // 2]
+        print(json.dumps({"ok": True, "wholeSeconds": med(whole), "bareSeconds": med(bare), "augmentSeconds": med(augment),
+                          "ratio": med(whole) / med(bare), "torch": torch.__version__,
+                          "device": torch.cuda.get_device_name(device) if device.type == "cuda" else f"cpu ({torch.get_num_threads()} threads)"}))
+        return
     else:
         model.eval()
         x = torch.randn(1, 1, size, size, device=device)

@@ -2,17 +2,19 @@
  * The two training engines compute the same thing: same weights + same fixed batch → every loss
  * term within 1e-4 (relative) and every parameter's gradient with cosine similarity ≥ 0.999.
  * Shape-guided (ld-method.md §5.4): the discriminator's forward, L_G and L_D, G's gradients through the
- * frozen D and D's gradients agree too.
+ * frozen D and D's gradients agree too. With a view-2 warp (augment.viewWarp) the tfjs batch's warps go
+ * to Python with it, and both engines take their warped patch losses.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { activateBackend } from '../../main/engine/backends';
 import { alignGridIndex, makeBatch } from '../../main/engine/data';
-import { GRID, ldLosses } from '../../main/engine/losses';
-import { ldForward } from '../../main/engine/model/ldNet';
+import { drawWarp, PAPER_GEOMETRY, warpMatrix } from '../../main/engine/data/augment';
+import { cellCentres, GRID, ldLosses, warpedPatchLosses, warpPoints } from '../../main/engine/losses';
+import { l2normalize, ldForward } from '../../main/engine/model/ldNet';
 import { initModel, ParamStore, type NamedArray } from '../../main/engine/model/params';
 import { discriminatorForward, discriminatorLoss, fakeMaps, generatorLoss, initDiscriminator } from '../../main/engine/shapeGuided/discriminator';
 import { drawPriorBatch, type PriorMask } from '../../main/engine/shapeGuided/priors';
@@ -47,7 +49,10 @@ describe.skipIf(skip)(`tfjs ↔ PyTorch parity${skip ? ` (skipped: ${torchSkipRe
     { stage: 1 as const, clusters: 0, channels: 1 as const, centreSigma: 2 },
     { stage: 1 as const, clusters: 0, channels: 1 as const, centreSigma: 2, negatives: 'image' as const },
     { stage: 2 as const, clusters: 16, channels: 1 as const, centreSigma: 0, negatives: 'image' as const },
-  ])('stage $stage, K=$clusters, $channels channel(s), centre σ $centreSigma, negatives $negatives: losses and gradients agree', async ({ stage, clusters, channels, centreSigma = 0, negatives = 'batch' as 'batch' | 'image' }) => {
+    { stage: 1 as const, clusters: 0, channels: 1 as const, centreSigma: 2, viewWarp: [1.25, 10, 0.1] as const },
+    { stage: 2 as const, clusters: 16, channels: 1 as const, centreSigma: 2, viewWarp: [1.25, 10, 0.1] as const },
+    { stage: 1 as const, clusters: 0, channels: 1 as const, centreSigma: 2, negatives: 'image' as const, viewWarp: [1.3, 20, 0.15] as const },
+  ])('stage $stage, K=$clusters, $channels channel(s), centre σ $centreSigma, negatives $negatives, view warp $viewWarp: losses and gradients agree', async ({ stage, clusters, channels, centreSigma = 0, negatives = 'batch' as 'batch' | 'image', viewWarp }: { stage: 1 | 2; clusters: number; channels: 1 | 3; centreSigma: number; negatives?: 'batch' | 'image'; viewWarp?: readonly [number, number, number] }) => {
     const size = 64;
     const pairs = 2;
     const dir = mkdtempSync(join(tmpdir(), 'ld-parity-'));
@@ -55,7 +60,15 @@ describe.skipIf(skip)(`tfjs ↔ PyTorch parity${skip ? ` (skipped: ${torchSkipRe
     const rng = new Rng(42);
     const model = { inChannels: channels, embedDim: 32, clusters };
     const store = initModel(model, rng);
-    const batch = makeBatch(images, rng, { pairs, cropSize: size, channels });
+    const geometry = viewWarp ? { ...PAPER_GEOMETRY, view2Turns: false, viewWarp } : undefined;
+    const batch = makeBatch(images, rng, { pairs, cropSize: size, channels, geometry });
+    expect(batch.warps !== undefined).toBe(viewWarp !== undefined);
+    // cells whose warped centre leaves view 2 (dropped from L_PD)
+    let dropped = 0;
+    if (batch.warps) {
+      const moved = warpPoints(batch.warps, cellCentres(size, size));
+      for (let i = 0; i < moved.length; i += 2) if (!(moved[i] > 0 && moved[i] < size && moved[i + 1] > 0 && moved[i + 1] < size)) dropped++;
+    }
     const shape: [number, number, number, number] = [batch.n, size, size, channels];
     const alignment = { src: Array.from({ length: 2 * pairs }, (_, i) => alignGridIndex(batch.f[i], batch.k[i], GRID)) };
 
@@ -63,7 +76,7 @@ describe.skipIf(skip)(`tfjs ↔ PyTorch parity${skip ? ` (skipped: ${torchSkipRe
     const terms: Record<string, number> = {};
     const x = tf.tensor4d(batch.x, shape);
     const { grads, value } = tf.variableGrads(() => {
-      const t = ldLosses(ldForward(x, store, model, { training: true, filterGrad: 'im2col' }), { pairs, w: batch.w, alignment, centreSigma, negatives });
+      const t = ldLosses(ldForward(x, store, model, { training: true, filterGrad: 'im2col' }), { pairs, w: batch.w, alignment, centreSigma, negatives, warps: batch.warps });
       for (const key of ['pd', 'mix', 'rd', 'ent'] as const) if (t[key]) terms[key] = t[key]!.dataSync()[0];
       return t.total;
     }, [...store.trainable.values()]);
@@ -78,7 +91,7 @@ describe.skipIf(skip)(`tfjs ↔ PyTorch parity${skip ? ` (skipped: ${torchSkipRe
     const request = join(dir, 'request.json');
     writeFileSync(request, JSON.stringify({
       weights, stage, clusters, out, centreSigma, negatives,
-      batch: { file: xFile, shape, pairs, w: Array.from(batch.w), f: Array.from(batch.f), k: Array.from(batch.k) },
+      batch: { file: xFile, shape, pairs, w: Array.from(batch.w), f: Array.from(batch.f), k: Array.from(batch.k), ...(batch.warps ? { warps: Array.from(batch.warps) } : {}) },
     }));
     const res = spawnSync(torchPython, ['-m', 'ld_torch', 'parity', '--request', request], { encoding: 'utf8', env: engineEnv(), timeout: 300_000 });
     expect(res.status, res.stderr).toBe(0);
@@ -109,10 +122,76 @@ describe.skipIf(skip)(`tfjs ↔ PyTorch parity${skip ? ` (skipped: ${torchSkipRe
       expect(c, `gradient of ${name}`).toBeGreaterThanOrEqual(0.999);
       checked++;
     }
-    console.log(`parity stage ${stage} K=${clusters} C=${channels}: worst loss rel. diff ${worstLoss.toExponential(2)}, worst gradient cosine ${worstCosine.toFixed(6)} over ${checked} tensors`);
+    console.log(`parity stage ${stage} K=${clusters} C=${channels} σ=${centreSigma} negatives ${negatives}${viewWarp ? ` view warp ${viewWarp.join(',')} (${dropped} of ${2 * pairs * GRID * GRID} cells dropped)` : ''}: worst loss rel. diff ${worstLoss.toExponential(2)}, worst gradient cosine ${worstCosine.toFixed(6)} over ${checked} tensors`);
     expect(checked).toBeGreaterThan(60);
     tf.dispose([x, value, ...Object.values(grads)]);
     store.dispose();
+  });
+});
+
+const TORCH_WARPED_LOSSES = `
+import json, sys
+import numpy as np, torch
+from ld_torch.losses import warped_patch_losses
+req = json.load(open(sys.argv[1]))
+n, h, w, d = req["shape"]
+z = torch.from_numpy(np.fromfile(req["z"], dtype="<f4").reshape(n, h, w, d)).permute(0, 3, 1, 2).double().requires_grad_(True)
+pd, mix = warped_patch_losses(z, req["pairs"], torch.tensor(req["w"]), torch.tensor(req["warps"], dtype=torch.float64).reshape(-1, 2, 3),
+                              req["sigma"], req["negatives"])
+(pd + mix).backward()
+z.grad.permute(0, 2, 3, 1).contiguous().numpy().astype("<f4").tofile(req["grad"])
+print(json.dumps({"pd": float(pd), "mix": float(mix)}))
+`;
+
+describe.skipIf(!hasTorch)(`warped patch losses alone, tfjs ↔ PyTorch (float64)${hasTorch ? '' : ` (skipped: ${torchSkipReason})`}`, () => {
+  beforeAll(async () => {
+    await activateBackend('wasm');
+  });
+
+  test.each(['batch', 'image'] as const)('negatives %s: L_PD, L_mix and dL/dz of a fixed z agree', async (negatives) => {
+    const pairs = 2;
+    const size = 48;
+    const d = 32;
+    const n = 5 * pairs;
+    const sigma = 2.5;
+    const dir = mkdtempSync(join(tmpdir(), 'ld-warped-'));
+    const rng = new Rng(3);
+    const z = tf.tidy(() => l2normalize(tf.avgPool(tf.tensor4d(Float32Array.from({ length: n * size * size * d }, () => rng.uniform(-1, 1)), [n, size, size, d]), 5, 1, 'same'))) as tf.Tensor4D;
+    const warps = new Float64Array(2 * pairs * 6);
+    for (let v = 0; v < 2 * pairs; v++) warps.set(warpMatrix(drawWarp(rng, [1.3, 20, 0.15]), size), 6 * v);
+    const w = new Float32Array([0.3, 0.7]);
+    const meta = { pairs, w, alignment: { src: [] }, centreSigma: sigma, negatives, warps };
+    const terms = warpedPatchLosses(z, meta);
+    const ours = { pd: terms.pd.dataSync()[0], mix: terms.mix.dataSync()[0] };
+    const grad = tf.grad((zz: tf.Tensor) => {
+      const t = warpedPatchLosses(zz as tf.Tensor4D, meta);
+      return tf.add(t.pd, t.mix) as tf.Scalar;
+    })(z);
+    const g = (await grad.data()) as Float32Array;
+
+    const zFile = join(dir, 'z.f32');
+    const zData = (await z.data()) as Float32Array;
+    writeFileSync(zFile, new Uint8Array(zData.buffer, zData.byteOffset, zData.byteLength));
+    const gradFile = join(dir, 'grad.f32');
+    const request = join(dir, 'request.json');
+    writeFileSync(request, JSON.stringify({ z: zFile, grad: gradFile, shape: [n, size, size, d], pairs, w: Array.from(w), warps: Array.from(warps), sigma, negatives }));
+    const res = spawnSync(torchPython, ['-c', TORCH_WARPED_LOSSES, request], { encoding: 'utf8', env: engineEnv(), timeout: 120_000 });
+    expect(res.status, res.stderr).toBe(0);
+    const theirs = JSON.parse(res.stdout) as { pd: number; mix: number };
+    for (const key of ['pd', 'mix'] as const) expect(Math.abs(ours[key] - theirs[key]) / Math.abs(theirs[key]), key).toBeLessThanOrEqual(1e-5);
+    const tg = new Float32Array(readFileSync(gradFile).buffer.slice(0));
+    expect(tg.length).toBe(g.length);
+    let maxDiff = 0;
+    let maxG = 0;
+    for (let i = 0; i < g.length; i++) {
+      maxDiff = Math.max(maxDiff, Math.abs(g[i] - tg[i]));
+      maxG = Math.max(maxG, Math.abs(tg[i]));
+    }
+    const c = cosine(g, tg);
+    console.log(`warped losses (negatives ${negatives}): L_PD rel. diff ${(Math.abs(ours.pd - theirs.pd) / theirs.pd).toExponential(2)}, L_mix ${(Math.abs(ours.mix - theirs.mix) / theirs.mix).toExponential(2)}, dL/dz cosine 1 − ${(1 - c).toExponential(2)}, max |Δ|/max |g| ${(maxDiff / maxG).toExponential(2)}`);
+    expect(c).toBeGreaterThanOrEqual(0.99999);
+    expect(maxDiff / maxG).toBeLessThanOrEqual(1e-4);
+    tf.dispose([z, grad, terms.pd, terms.mix]);
   });
 });
 

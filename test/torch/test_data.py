@@ -1,11 +1,14 @@
-"""The augmentation batch: layout, determinism per (seed, step, rank), mixup rows, prepared-images file."""
+"""The augmentation batch: layout, determinism per (seed, step, rank), mixup rows, prepared-images file, the view-2 warp."""
+import math
+import random
 import unittest
 
 import ldtest
 import numpy as np
 import torch
 
-from ld_torch.data import PreparedImages, batch_rng, crop_params, make_batch
+from ld_torch.data import (MIXUP, Augmentation, PreparedImages, apply_warp, batch_rng, crop_params, draw_t0, draw_t1, draw_warp,
+                           make_batch, warp_matrix)
 
 
 class Batches(unittest.TestCase):
@@ -60,6 +63,78 @@ class Batches(unittest.TestCase):
             area = h * w / 37 ** 2
             self.assertTrue(0.85 <= area <= 1.0, area)  # scale U[0.9, 1] up to rounding
 
+
+
+def dot(size: int, row: int, col: int) -> torch.Tensor:
+    img = torch.zeros(1, size, size)
+    img[0, row, col] = 1.0
+    return img
+
+
+class ViewWarp(unittest.TestCase):
+    """A single bright pixel moved by a known matrix lands where the matrix sends its centre (pixel centres at
+    i + 0.5; the same hand-computed cases as test/engine/data/warp.test.ts)."""
+
+    def assert_pixels(self, out: torch.Tensor, want: dict):
+        got = {(int(i), int(j)): float(out[0, i, j]) for i, j in zip(*torch.nonzero(out[0].abs() > 1e-6, as_tuple=True))}
+        self.assertEqual(sorted(got), sorted(want))
+        for key, v in want.items():
+            self.assertAlmostEqual(got[key], v, places=6, msg=str(key))
+
+    def test_integer_and_half_pixel_shifts(self):
+        m = torch.tensor([[1, 0, 2], [0, 1, 1]], dtype=torch.float64)  # +2 px right, +1 px down
+        self.assert_pixels(apply_warp(dot(8, 2, 3), m), {(3, 5): 1.0})
+        half = torch.tensor([[1, 0, 0.5], [0, 1, 0]], dtype=torch.float64)
+        self.assert_pixels(apply_warp(dot(8, 2, 3), half), {(2, 3): 0.5, (2, 4): 0.5})
+
+    def test_quarter_turn_about_the_centre(self):
+        m = warp_matrix((1.0, 90.0, 0.0, 0.0), 8)
+        q = m @ torch.tensor([3.5, 2.5, 1.0], dtype=torch.float64)  # centre of (row 2, col 3)
+        torch.testing.assert_close(q, torch.tensor([5.5, 3.5], dtype=torch.float64))
+        self.assert_pixels(apply_warp(dot(8, 2, 3), m), {(3, 5): 1.0})
+
+    def test_scale_two_is_the_bilinear_tent(self):
+        # (row 5, col 6) of 12 × 12: centre (6.5, 5.5) → (7, 5); tent [¼ ¾ ¾ ¼] over rows 3..6 and columns 5..8
+        t = [0.25, 0.75, 0.75, 0.25]
+        want = {(3 + i, 5 + j): t[i] * t[j] for i in range(4) for j in range(4)}
+        self.assert_pixels(apply_warp(dot(12, 5, 6), warp_matrix((2.0, 0.0, 0.0, 0.0), 12)), want)
+
+    def test_warp_matrix_shifts_by_a_fraction_of_the_crop(self):
+        m = warp_matrix((2.0, 90.0, 0.25, -0.125), 16)
+        torch.testing.assert_close(m @ torch.tensor([8.0, 8.0, 1.0], dtype=torch.float64), torch.tensor([12.0, 6.0], dtype=torch.float64))
+        torch.testing.assert_close(m @ torch.tensor([9.0, 8.0, 1.0], dtype=torch.float64), torch.tensor([12.0, 8.0], dtype=torch.float64))
+
+    def test_draw_warp_takes_four_uniforms(self):
+        rng, replay = random.Random(3), random.Random(3)
+        s, angle, tx, ty = draw_warp(rng, (1.25, 10.0, 0.1))
+        self.assertEqual(s, math.exp(replay.uniform(-math.log(1.25), math.log(1.25))))
+        self.assertEqual((angle, tx, ty), (replay.uniform(-10, 10), replay.uniform(-0.1, 0.1), replay.uniform(-0.1, 0.1)))
+        self.assertEqual(rng.getstate(), replay.getstate())
+
+    def test_make_batch_draw_order_and_warps(self):
+        import tempfile, shutil  # noqa: E401
+
+        d = tempfile.mkdtemp(prefix="ld-torch-warp-")
+        self.addCleanup(shutil.rmtree, d, ignore_errors=True)
+        images = PreparedImages(ldtest.write_images(d, 3, ldtest.base_size_for(32), 1, seed=4), 1)
+        aug = Augmentation(view2_turns=False, view_warp=(1.25, 10.0, 0.1))
+        b = 2
+        batch = make_batch(images, batch_rng(5, 1), b, 32, 1, aug=aug)
+        self.assertEqual(tuple(batch.warps.shape), (2 * b, 2, 3))
+        self.assertEqual((batch.f, batch.k), ([0] * 2 * b, [0] * 2 * b))
+        r = batch_rng(5, 1)
+        for p in range(b):
+            sources = (r.randrange(len(images)), r.randrange(len(images)))
+            for m, src in enumerate(sources):
+                draw_t0(r, images.get(src).shape[-1], aug)
+                draw_t1(r), draw_t1(r)
+                r.random(), r.randrange(4)  # view-2 (f, k), drawn and then set to 0
+                torch.testing.assert_close(batch.warps[m * b + p], warp_matrix(draw_warp(r, aug.view_warp), 32), rtol=0, atol=0)
+            self.assertEqual(float(batch.w[p]), float(np.float32(r.uniform(*MIXUP))))
+        after = batch_rng(5, 1)
+        make_batch(images, after, b, 32, 1, aug=aug)
+        self.assertEqual(after.getstate(), r.getstate())  # nothing else is drawn
+        self.assertIsNone(make_batch(images, batch_rng(5, 1), b, 32, 1).warps)
 
 if __name__ == "__main__":
     unittest.main()

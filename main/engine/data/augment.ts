@@ -634,6 +634,114 @@ export function alignGridIndex(f: number, k: number, g: number): Int32Array {
 }
 
 // ---------------------------------------------------------------------------------------------------------
+// View-2 warp (GeometrySettings.viewWarp): a random similarity between the two views
+// ---------------------------------------------------------------------------------------------------------
+
+/** A drawn view-2 warp: scale factor, angle in degrees, shifts as fractions of the crop side. */
+export interface WarpParams {
+  scale: number;
+  angle: number;
+  shiftX: number;
+  shiftY: number;
+}
+
+/**
+ * Draw order (resources/torch/ld_torch/data.py draw_warp): `uniform(−log s, log s)` then exp for the
+ * scale, `uniform(−r, r)` angle (degrees), `uniform(−t, t)` shift x, `uniform(−t, t)` shift y, for
+ * spec = [s, r, t] (s ≥ 1: max scale factor, r: max rotation °, t: max shift as a fraction of the crop).
+ */
+export function drawWarp(rng: RandomSource, spec: readonly [number, number, number]): WarpParams {
+  const [smax, rot, shift] = spec;
+  const scale = Math.exp(rng.uniform(-Math.log(smax), Math.log(smax)));
+  const angle = rng.uniform(-rot, rot);
+  const shiftX = rng.uniform(-shift, shift);
+  const shiftY = rng.uniform(-shift, shift);
+  return { scale, angle, shiftX, shiftY };
+}
+
+/**
+ * The 2×3 map (row-major [a, b, c, d, e, f]: x' = a·x + b·y + c, y' = d·x + e·y + f) of view-1 pixel
+ * coordinates (x right, y down; pixel centres at i + 0.5) to view-2 coordinates, q = s·R(θ)·(p − c) + c + t
+ * about the crop centre c = (size/2, size/2), R(θ) = [[cos θ, −sin θ], [sin θ, cos θ]], t = size·(shift x,
+ * shift y): data.py warp_matrix, in float64.
+ */
+export function warpMatrix(p: WarpParams, size: number): Float64Array {
+  const a = (p.angle * Math.PI) / 180;
+  const c = size / 2;
+  const r00 = p.scale * Math.cos(a);
+  const r01 = -p.scale * Math.sin(a);
+  const r10 = p.scale * Math.sin(a);
+  const r11 = p.scale * Math.cos(a);
+  return Float64Array.of(r00, r01, c + p.shiftX * size - (r00 * c + r01 * c), r10, r11, c + p.shiftY * size - (r10 * c + r11 * c));
+}
+
+/** Inverse of a 2×3 affine map (row-major, as `warpMatrix`). */
+export function invertAffine(m: ArrayLike<number>): Float64Array {
+  const [a, b, c, d, e, f] = [m[0], m[1], m[2], m[3], m[4], m[5]];
+  const det = a * e - b * d;
+  if (!(Math.abs(det) > 0) || !Number.isFinite(det)) throw new Error('invertAffine: singular matrix');
+  const ia = e / det;
+  const ib = -b / det;
+  const id = -d / det;
+  const ie = a / det;
+  return Float64Array.of(ia, ib, -(ia * c + ib * f), id, ie, -(id * c + ie * f));
+}
+
+/**
+ * View 2 = view 1 moved by `m` (`warpMatrix`, view-1 → view-2 pixel coordinates) on a size × size × C HWC
+ * image: torch's affine_grid + grid_sample (bilinear, zero padding, align_corners = False), as data.py
+ * apply_warp. Output pixel (i, j) has centre q = (j + 0.5, i + 0.5); its source is p = m⁻¹(q), read
+ * bilinearly between the pixel centres around it (index coordinates p − 0.5); source pixels outside the
+ * image count as 0.
+ */
+export function applyWarp(
+  src: Float32Array,
+  size: number,
+  channels: number,
+  m: ArrayLike<number>,
+  out?: Float32Array,
+): Float32Array {
+  const S = size;
+  const C = channels;
+  const dst = out ?? new Float32Array(S * S * C);
+  if (dst === src) throw new Error('applyWarp: cannot work in place');
+  const [ia, ib, ic, id, ie, iff] = invertAffine(m);
+  let o = 0;
+  for (let i = 0; i < S; i++) {
+    const qy = i + 0.5;
+    for (let j = 0; j < S; j++, o += C) {
+      const qx = j + 0.5;
+      const ix = ia * qx + ib * qy + ic - 0.5;
+      const iy = id * qx + ie * qy + iff - 0.5;
+      const x0 = Math.floor(ix);
+      const y0 = Math.floor(iy);
+      const fx = ix - x0;
+      const fy = iy - y0;
+      // the four neighbours' weights (0 for a neighbour outside the image: zero padding)
+      const inX0 = x0 >= 0 && x0 < S;
+      const inX1 = x0 + 1 >= 0 && x0 + 1 < S;
+      const inY0 = y0 >= 0 && y0 < S;
+      const inY1 = y0 + 1 >= 0 && y0 + 1 < S;
+      const w00 = inY0 && inX0 ? (1 - fy) * (1 - fx) : 0;
+      const w01 = inY0 && inX1 ? (1 - fy) * fx : 0;
+      const w10 = inY1 && inX0 ? fy * (1 - fx) : 0;
+      const w11 = inY1 && inX1 ? fy * fx : 0;
+      const s00 = (y0 * S + x0) * C;
+      const s10 = s00 + S * C;
+      for (let k = 0; k < C; k++) {
+        let v = 0;
+        if (w00) v += w00 * src[s00 + k];
+        if (w01) v += w01 * src[s00 + C + k];
+        if (w10) v += w10 * src[s10 + k];
+        if (w11) v += w11 * src[s10 + C + k];
+        dst[o + k] = v;
+      }
+    }
+  }
+  return dst;
+}
+
+// ---------------------------------------------------------------------------------------------------------
 // Mixup and normalisation
 // ---------------------------------------------------------------------------------------------------------
 

@@ -7,27 +7,36 @@
  * `f`/`k` (length 2B) describe rows 2B..4B−1 in order: f[p], k[p] for img1_2 of pair p and
  * f[B + p], k[B + p] for img2_2 of pair p. `w[p]` is the mixup weight of pair p.
  *
+ * With a view-2 warp (`geometry.viewWarp`, which needs view-2 turns off), view 2 of an image is
+ * T1(applyWarp(T0(image), m)) instead of view2(T1(T0(image))): the same T0 crop as view 1, moved by a
+ * random similarity m. `warps` (2B·6, float64) holds the 2×3 matrices m (row-major, `warpMatrix`: view-1
+ * pixel coordinates → view-2 coordinates, pixel centres at i + 0.5) of rows 2B..4B−1 in the order of f/k.
+ *
  * Exact order of random draws (deterministic given the rng state), for p = 0..B−1:
  *   1. `int(N)` source index of image 1, `int(N)` source index of image 2 (uniform, with replacement);
  *   2. image 1: T0 (`drawT0`: hflip, vflip, angle, RandomResizedCrop tries), T1 of view 1 (`drawT1`: angle,
  *      permutation(4), brightness, contrast, saturation, hue, greyscale), T1 of view 2 (same 9 draws),
- *      view-2 transform (`drawView2`: f, k);
+ *      view-2 transform (`drawView2`: f, k); with a view-2 warp, then `drawWarp` (scale, angle, shift x,
+ *      shift y: 4 uniforms) — without one, nothing more;
  *   3. image 2: the same as 2;
  *   4. `uniform(.2, .8)` mixup weight w (rounded to float32).
  * The pixel work consumes no draws, so the rng state after `makeBatch` depends only on the state before it.
  */
-import type { GeometrySettings, RandomSource, T0Params, T1Params, View2Params } from './augment';
+import type { GeometrySettings, RandomSource, T0Params, T1Params, View2Params, WarpParams } from './augment';
 import {
   applyT0,
   applyT1,
   applyView2,
+  applyWarp,
   drawMixupWeight,
   drawT0,
   drawT1,
   drawView2,
+  drawWarp,
   mixup,
   normalise,
   PAPER_GEOMETRY,
+  warpMatrix,
 } from './augment';
 import type { PreparedImage } from './prepare';
 
@@ -58,6 +67,8 @@ export interface PairDraws {
   /** t1[image][view]. */
   t1: [[T1Params, T1Params], [T1Params, T1Params]];
   view2: [View2Params, View2Params];
+  /** With a view-2 warp: the drawn warp of each image's view 2. */
+  warp?: [WarpParams, WarpParams];
   w: number;
 }
 
@@ -73,6 +84,11 @@ export interface Batch {
   f: Uint8Array;
   /** View-2 quarter turns per row 2B..4B−1, length 2B. */
   k: Uint8Array;
+  /**
+   * With a view-2 warp: 2B row-major 2×3 matrices (2B·6 values) mapping view-1 pixel coordinates to
+   * view-2 coordinates, for rows 2B..4B−1 in the order of f/k.
+   */
+  warps?: Float64Array;
   debug?: PairDraws[];
 }
 
@@ -99,6 +115,9 @@ export function makeBatch(images: readonly PreparedImage[], rng: RandomSource, o
   const k = new Uint8Array(2 * B);
   const debug: PairDraws[] | undefined = opts.debug ? [] : undefined;
   const geometry = opts.geometry ?? PAPER_GEOMETRY;
+  const warpSpec = geometry.viewWarp;
+  if (warpSpec && geometry.view2Turns) throw new Error('makeBatch: a view-2 warp needs view-2 turns off');
+  const warps = warpSpec ? new Float64Array(2 * B * 6) : undefined;
 
   // Scratch reused for every image of the batch.
   const canvas = new Float32Array(maxBase * maxBase * C);
@@ -114,6 +133,7 @@ export function makeBatch(images: readonly PreparedImage[], rng: RandomSource, o
     const t0s: T0Params[] = [];
     const t1s: [T1Params, T1Params][] = [];
     const v2s: View2Params[] = [];
+    const warpDraws: WarpParams[] = [];
     for (let m = 0; m < 2; m++) {
       const img = images[m === 0 ? i1 : i2];
       const t0 = drawT0(rng, img.size, geometry);
@@ -126,8 +146,17 @@ export function makeBatch(images: readonly PreparedImage[], rng: RandomSource, o
 
       applyT0(img, t0, S, base, { canvas, resize });
       applyT1(base, S, C, t1a, row(m * B + p)); // view 1 → row p (image 1) or B + p (image 2)
-      applyT1(base, S, C, t1b, view);
-      applyView2(view, S, C, v2, row((2 + m) * B + p)); // view 2 → row 2B + p or 3B + p
+      if (warps) {
+        const warp = drawWarp(rng, warpSpec!);
+        const mat = warpMatrix(warp, S);
+        warps.set(mat, (m * B + p) * 6);
+        warpDraws.push(warp);
+        applyWarp(base, S, C, mat, view);
+        applyT1(view, S, C, t1b, row((2 + m) * B + p)); // view 2 → row 2B + p or 3B + p
+      } else {
+        applyT1(base, S, C, t1b, view);
+        applyView2(view, S, C, v2, row((2 + m) * B + p)); // view 2 → row 2B + p or 3B + p
+      }
       f[m * B + p] = v2.f;
       k[m * B + p] = v2.k;
     }
@@ -138,10 +167,11 @@ export function makeBatch(images: readonly PreparedImage[], rng: RandomSource, o
       draws.t0 = [t0s[0], t0s[1]];
       draws.t1 = [t1s[0], t1s[1]];
       draws.view2 = [v2s[0], v2s[1]];
+      if (warps) draws.warp = [warpDraws[0], warpDraws[1]];
       draws.w = wp;
       debug.push(draws as PairDraws);
     }
   }
   if (opts.normalize !== false) normalise(x, C);
-  return { x, n, size: S, channels: C, w, f, k, ...(debug ? { debug } : {}) };
+  return { x, n, size: S, channels: C, w, f, k, ...(warps ? { warps } : {}), ...(debug ? { debug } : {}) };
 }

@@ -213,7 +213,8 @@ export function validateConfig(c: TrainConfig): string[] {
   if (c.centreSigma !== undefined && !(c.centreSigma >= 0 && Number.isFinite(c.centreSigma))) errors.push(`centre sigma must be a non-negative number of pixels (got ${c.centreSigma})`);
   if (c.clusters < 2) errors.push(`clusters must be at least 2 (got ${c.clusters})`);
   if (c.augment) errors.push(...validateAugment(c.augment));
-  if (c.augment?.viewWarp && !(c.centreSigma && c.centreSigma > 0)) errors.push('augment.viewWarp needs centre-sensitive averaging (--centre-sensitive)');
+  // the PyTorch engine's message (train.py validate), for either missing condition
+  if (c.augment?.viewWarp && (c.augment.view2Turns || !(c.centreSigma && c.centreSigma > 0))) errors.push('augment.viewWarp needs view2Turns off and centre-sensitive averaging (centreSigma > 0)');
   if (c.minutes !== undefined && !(c.minutes > 0 && Number.isFinite(c.minutes))) errors.push(`minutes must be a positive number (got ${c.minutes})`);
   if (c.negatives !== undefined && !NEGATIVES_CHOICES.includes(c.negatives)) errors.push(`negatives must be one of ${NEGATIVES_CHOICES.join(', ')} (got ${String(c.negatives)})`);
   if (c.initFrom !== undefined && c.stage !== '2') errors.push(`initialising from a checkpoint needs stage 2 (got stage ${c.stage})`);
@@ -233,7 +234,12 @@ export function validateAugment(a: AugmentSettings): string[] {
   const [lo, hi] = a.cropScale ?? [];
   if (!(lo > 0 && lo <= hi && hi <= 1)) errors.push(`augment.cropScale must satisfy 0 < min ≤ max ≤ 1 (got ${JSON.stringify(a.cropScale)})`);
   if (typeof a.view2Turns !== 'boolean') errors.push('augment.view2Turns must be true or false');
-  if (a.viewWarp && a.view2Turns) errors.push('augment.viewWarp needs view2Turns off (--view2-turns off)');
+  if (a.viewWarp != null) {
+    const v = a.viewWarp;
+    if (!(Array.isArray(v) && v.length === 3 && v.every(Number.isFinite) && v[0] >= 1 && v[1] >= 0 && v[2] >= 0 && v[2] < 0.5)) {
+      errors.push(`augment.viewWarp must be [max scale ≥ 1, max rotation ° ≥ 0, max shift in [0, 0.5) of the crop] (got ${JSON.stringify(v)})`);
+    }
+  }
   return errors;
 }
 

@@ -64,7 +64,7 @@ export interface StepContext {
   shape?: ShapeStepContext;
 }
 
-/** Rows of one micro-batch (pairs [p0, p0+m)) out of the 5B-row batch layout, with its metadata. */
+/** Rows of one micro-batch (pairs [p0, p0+m)) out of the 5B-row batch layout, with its metadata (mixup weights, view-2 alignment and warps). */
 export function microBatchInput(input: StepInput, p0: number, m: number): StepInput {
   const b = input.meta.pairs;
   const [, h, w, c] = input.shape;
@@ -74,11 +74,15 @@ export function microBatchInput(input: StepInput, p0: number, m: number): StepIn
     x.set(input.x.subarray((block * b + p0) * px, (block * b + p0 + m) * px), block * m * px);
   }
   const src = input.meta.alignment.src;
-  return {
-    x,
-    shape: [5 * m, h, w, c],
-    meta: { ...input.meta, pairs: m, w: input.meta.w.slice(p0, p0 + m), alignment: { src: [...src.slice(p0, p0 + m), ...src.slice(b + p0, b + p0 + m)] } },
-  };
+  const meta = { ...input.meta, pairs: m, w: input.meta.w.slice(p0, p0 + m), alignment: { src: [...src.slice(p0, p0 + m), ...src.slice(b + p0, b + p0 + m)] } };
+  const warps = input.meta.warps;
+  if (warps) {
+    // the view-2 rows' warps in the order of the micro-batch's rows 2m..4m−1 (as alignment.src)
+    meta.warps = new Float64Array(2 * m * 6);
+    meta.warps.set(warps.subarray(p0 * 6, (p0 + m) * 6), 0);
+    meta.warps.set(warps.subarray((b + p0) * 6, (b + p0 + m) * 6), m * 6);
+  }
+  return { x, shape: [5 * m, h, w, c], meta };
 }
 
 /** Forward + backward of one pass; returns gradients by parameter name and the loss terms (kept). */

@@ -220,7 +220,7 @@ export class Trainer {
       const real = shape ? drawPriorBatch(this.priors!, this.rng, config.batch, config.size) : undefined;
       const losses = await trainStep(
         { store: this.store, model: modelConfigFor(config, stage), adam: this.adam, filterGrad: config.filterGrad, microBatch: config.microBatch, shape },
-        { x: batch.x, shape: [batch.n, config.size, config.size, config.channels], meta: { pairs: config.batch, w: batch.w, alignment, centreSigma: config.centreSigma ?? 0, negatives: config.negatives ?? 'batch' }, real },
+        { x: batch.x, shape: [batch.n, config.size, config.size, config.channels], meta: { pairs: config.batch, w: batch.w, alignment, centreSigma: config.centreSigma ?? 0, negatives: config.negatives ?? 'batch', warps: batch.warps }, real },
         lr,
       );
       this.step = next;

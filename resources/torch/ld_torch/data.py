@@ -239,7 +239,7 @@ def apply_warp(img: torch.Tensor, m: torch.Tensor) -> torch.Tensor:
     to_n = torch.tensor([[2 / size, 0, -1], [0, 2 / size, -1], [0, 0, 1]], dtype=torch.float64)
     from_n = torch.linalg.inv(to_n)
     theta = (to_n @ torch.cat([inv, torch.tensor([[0, 0, 1]], dtype=torch.float64)]) @ from_n)[:2]
-    grid = F.affine_grid(theta.float().unsqueeze(0), [1, img.shape[0], size, size], align_corners=False)
+    grid = F.affine_grid(theta.float().unsqueeze(0).to(img.device), [1, img.shape[0], size, size], align_corners=False)
     return F.grid_sample(img.unsqueeze(0), grid, mode="bilinear", padding_mode="zeros", align_corners=False)[0]
 
 
@@ -253,10 +253,15 @@ class Batch:
 
 
 def make_batch(images: "PreparedImages | Sequence[torch.Tensor]", rng: random.Random, pairs: int, crop_size: int,
-               channels: int, normalize: bool = True, aug: Augmentation = PAPER_AUGMENTATION) -> Batch:
+               channels: int, normalize: bool = True, aug: Augmentation = PAPER_AUGMENTATION,
+               device: Optional[torch.device] = None) -> Batch:
     """Rows: [img1_1 (B), img2_1 (B), img1_2 (B), img2_2 (B), mix (B)]; f/k describe rows 2B..4B−1 in order.
     Draw order per pair: source index of image 1, of image 2; per image T0, T1 (view 1), T1 (view 2),
-    view-2 (f, k); then the mixup weight. Without view-2 turns (f, k) are drawn and then set to 0."""
+    view-2 (f, k), and with a view warp its 4 draws; then the mixup weight. Without view-2 turns (f, k)
+    are drawn and then set to 0.
+    `device`: where the pixel work runs (the training device: on a GPU the augmentation then costs a few
+    kernel launches instead of CPU time per image). The draws stay on the CPU, so a batch — and resume —
+    depends only on (seed, step, rank) on a given device."""
     get = images.get if hasattr(images, "get") else (lambda i: images[i])
     n_images = len(images)
     b = pairs
@@ -268,7 +273,7 @@ def make_batch(images: "PreparedImages | Sequence[torch.Tensor]", rng: random.Ra
     for p in range(b):
         sources = (rng.randrange(n_images), rng.randrange(n_images))
         for m, src in enumerate(sources):
-            img = get(src)
+            img = get(src) if device is None else get(src).to(device, non_blocking=True)
             t0 = draw_t0(rng, img.shape[-1], aug)
             t1a, t1b = draw_t1(rng), draw_t1(rng)
             fm = 1 if rng.random() < VIEW2_FLIP_P else 0

@@ -4,7 +4,11 @@ augmentation; float32 on the CPU unless the request names a "device".
 
 With "shapeGuided" (ld-method.md §5.4): G's total adds gWeight·L_G through the frozen discriminator
 (weights `disc_*` in the same file); then D's loss on [real; detached fake]. Writes also `loss.g`,
-`loss.d`, `d.out` (D's probabilities for [real; fake]) and `grad.disc_*` (of D's loss)."""
+`loss.d`, `d.out` (D's probabilities for [real; fake]) and `grad.disc_*` (of D's loss).
+
+Optional request keys beyond PROTOCOL.md's: "centreSigma" (px), "negatives" ('batch' | 'image') and
+"batch": {"warps": 2B×2×3 (or 2B·6 flat) view-1 → view-2 pixel maps of rows 2B..4B−1} for a batch made
+with a view-2 warp (data.py Batch.warps), which makes ld_losses take warped_patch_losses."""
 from __future__ import annotations
 
 import numpy as np
@@ -42,9 +46,14 @@ def run_parity(request: dict) -> int:
     load_tfjs(model, None, weights)
     model.train()
     z, a = model(x)
+    warps = None
+    if spec.get("warps") is not None:
+        warps = torch.tensor(spec["warps"], dtype=torch.float64).reshape(-1, 2, 3)
+        if warps.shape[0] != 2 * pairs:
+            raise ValueError(f"batch has {warps.shape[0]} warps, expected 2·pairs = {2 * pairs}")
     terms = ld_losses(z, a, pairs, torch.tensor(spec["w"], dtype=torch.float32),
                       alignment_gather_index(pairs, spec["f"], spec["k"], GRID),
-                      float(request.get("centreSigma") or 0.0), str(request.get("negatives") or "batch"))
+                      float(request.get("centreSigma") or 0.0), str(request.get("negatives") or "batch"), warps)
     total = terms.total
     sg = request.get("shapeGuided")
     out = {}

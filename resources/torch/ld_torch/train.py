@@ -249,6 +249,8 @@ class Trainer:
                  resume_from: Optional[str] = None, priors: Optional[PriorMasks] = None):
         self.cfg, self.images, self.device, self.ctx, self.run_dir = cfg, images, device, ctx, run_dir
         self.priors = priors
+        # augmentation on the training device when it is a GPU (on a CPU the two are the same thing)
+        self.augment_on_device = device.type != "cpu"
         self.disc: Optional[Discriminator] = None
         self.optimizer_d: Optional[torch.optim.Adam] = None
         self.disc_net: Optional[torch.nn.Module] = None
@@ -346,7 +348,8 @@ class Trainer:
         cfg = self.cfg
         for group in self.optimizer.param_groups:
             group["lr"] = lr
-        batch = make_batch(self.images, batch_rng(cfg.seed, step, self.ctx.rank), cfg.batch, cfg.size, cfg.channels, aug=cfg.augment)
+        batch = make_batch(self.images, batch_rng(cfg.seed, step, self.ctx.rank), cfg.batch, cfg.size, cfg.channels, aug=cfg.augment,
+                           device=self.device if self.augment_on_device else None)
         x = batch.x.to(self.device, non_blocking=True)
         index = alignment_gather_index(cfg.batch, batch.f, batch.k, GRID)
         self.model.train()

@@ -6,12 +6,16 @@ import {
   applyT0,
   applyT1,
   applyView2,
+  applyWarp,
   drawMixupWeight,
   drawT0,
   drawT1,
   drawView2,
+  drawWarp,
   mixup,
   normalise,
+  PAPER_GEOMETRY,
+  warpMatrix,
 } from '../../../main/engine/data/augment';
 import { makeBatch, type Batch } from '../../../main/engine/data/batch';
 import { baseSizeFor, type PreparedImage } from '../../../main/engine/data/prepare';
@@ -182,6 +186,67 @@ describe('makeBatch: determinism and the documented draw order', () => {
     const c = makeBatch(rgbs, new Rng(5), { pairs: 3, cropSize: 32, channels: 3, debug: true });
     expect(c.debug).toEqual(g.debug);
     expect(Array.from(c.w)).toEqual(Array.from(g.w));
+  });
+});
+
+describe('makeBatch: view-2 warp', () => {
+  const spec = [1.25, 10, 0.1] as const;
+  const geometry = { ...PAPER_GEOMETRY, view2Turns: false, viewWarp: spec };
+
+  it('view 2 = T1(applyWarp(T0, m)) with m = warpMatrix(drawn warp); warps holds the 2B matrices in f/k order', () => {
+    for (const C of [1, 3] as const) {
+      const images = C === 1 ? greys : rgbs;
+      const B = 2;
+      const S = 48;
+      const b = makeBatch(images, new Rng(17), { pairs: B, cropSize: S, channels: C, debug: true, geometry });
+      expect(b.warps).toBeInstanceOf(Float64Array);
+      expect(b.warps!.length).toBe(2 * B * 6);
+      const px = S * S * C;
+      const row = (r: number) => b.x.subarray(r * px, (r + 1) * px);
+      for (let p = 0; p < B; p++) {
+        const d = b.debug![p];
+        expect(d.warp).toHaveLength(2);
+        for (let m = 0; m < 2; m++) {
+          const mat = warpMatrix(d.warp![m], S);
+          expect(Array.from(b.warps!.subarray((m * B + p) * 6, (m * B + p + 1) * 6))).toEqual(Array.from(mat));
+          const base = applyT0(images[d.src[m]], d.t0[m], S);
+          const v1 = applyT1(base, S, C, d.t1[m][0]);
+          const v2 = applyT1(applyWarp(base, S, C, mat), S, C, d.t1[m][1]);
+          normalise(v1, C);
+          normalise(v2, C);
+          expect(Buffer.from(row(m * B + p).slice().buffer).equals(Buffer.from(v1.buffer))).toBe(true);
+          expect(Buffer.from(row((2 + m) * B + p).slice().buffer).equals(Buffer.from(v2.buffer))).toBe(true);
+          expect([b.f[m * B + p], b.k[m * B + p]]).toEqual([0, 0]); // no quarter turn with the warp
+        }
+      }
+    }
+  });
+
+  it('draws in the documented order: per image T0, T1, T1, (f, k), then the 4 warp draws; then w', () => {
+    const B = 3;
+    const b = makeBatch(greys, new Rng(99), { pairs: B, cropSize: 32, channels: 1, debug: true, geometry });
+    const r = new Rng(99);
+    for (let p = 0; p < B; p++) {
+      const d = b.debug![p];
+      expect([r.int(greys.length), r.int(greys.length)]).toEqual(d.src);
+      for (let m = 0; m < 2; m++) {
+        expect(drawT0(r, greys[d.src[m]].size, geometry)).toEqual(d.t0[m]);
+        expect(drawT1(r)).toEqual(d.t1[m][0]);
+        expect(drawT1(r)).toEqual(d.t1[m][1]);
+        expect(drawView2(r, false)).toEqual(d.view2[m]);
+        expect(drawWarp(r, spec)).toEqual(d.warp![m]);
+      }
+      expect(drawMixupWeight(r)).toBe(d.w);
+    }
+    // nothing else is drawn
+    const after = new Rng(99);
+    makeBatch(greys, after, { pairs: B, cropSize: 32, channels: 1, geometry });
+    expect(after.state()).toEqual(r.state());
+  });
+
+  it('no warps without the option; refuses the warp with view-2 turns on', () => {
+    expect(makeBatch(greys, new Rng(1), { pairs: 1, cropSize: 32, channels: 1 }).warps).toBeUndefined();
+    expect(() => makeBatch(greys, new Rng(1), { pairs: 1, cropSize: 32, channels: 1, geometry: { ...PAPER_GEOMETRY, viewWarp: spec } })).toThrow(/view-2 turns off/);
   });
 });
 

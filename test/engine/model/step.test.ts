@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { activateBackend } from '../../../main/engine/backends';
-import { alignGridIndex } from '../../../main/engine/data/augment';
+import { alignGridIndex, drawWarp, warpMatrix } from '../../../main/engine/data/augment';
 import { ldLosses, type BatchMeta } from '../../../main/engine/losses';
 import { ldForward } from '../../../main/engine/model/ldNet';
 import { initModel, type ParamStore } from '../../../main/engine/model/params';
@@ -170,5 +170,40 @@ describe('micro-batches', () => {
     const px = size * size;
     for (let block = 0; block < 5; block++) expect(second.x.subarray(block * px, (block + 1) * px)).toEqual(x.subarray((2 * block + 1) * px, (2 * block + 2) * px));
     expect(Array.from(second.meta.w)).toEqual([Math.fround(0.6)]);
+  });
+
+  test('with view-2 warps too: the micro-batched step averages its parts, each with its own warps', async () => {
+    await activateBackend('wasm');
+    const model = { inChannels: 1 as const, embedDim: 32, clusters: 0 };
+    const size = 32;
+    const rng = new Rng(12);
+    const x = new Float32Array(10 * size * size).map(() => rng.uniform(-1, 1));
+    const ident = Int32Array.from({ length: 64 }, (_, i) => i);
+    const warps = new Float64Array(4 * 6);
+    for (let v = 0; v < 4; v++) warps.set(warpMatrix(drawWarp(rng, [1.25, 10, 0.1]), size), 6 * v);
+    const input = { x, shape: [10, size, size, 1] as [number, number, number, number], meta: { pairs: 2, w: new Float32Array([0.3, 0.6]), alignment: { src: [ident, ident, ident, ident] }, centreSigma: 1, warps } };
+    const micro = initModel(model, new Rng(5));
+    const together = await trainStep({ store: micro, model, adam: new Adam(), filterGrad: 'im2col', microBatch: 1 }, input, 1e-3);
+    micro.dispose();
+    expect(Number.isFinite(together.loss)).toBe(true);
+    const parts: number[] = [];
+    for (const p0 of [0, 1]) {
+      const store = initModel(model, new Rng(5));
+      const part = microBatchInput(input, p0, 1);
+      parts.push(tf.tidy(() => ldLosses(ldForward(tf.tensor4d(part.x, part.shape), store, model, { training: true, filterGrad: 'im2col' }), part.meta).total.dataSync()[0]));
+      store.dispose();
+    }
+    expect(together.loss).toBeCloseTo((parts[0] + parts[1]) / 2, 4);
+  });
+
+  test('view-2 warps are sliced with their rows: micro-batch pairs [p0, p0 + m) take warps p0.. and B + p0..', () => {
+    const B = 4;
+    const ident = Int32Array.from({ length: 64 }, (_, i) => i);
+    const warps = Float64Array.from({ length: 2 * B * 6 }, (_, i) => i); // warp v = values 6v..6v+5
+    const input = { x: new Float32Array(5 * B), shape: [5 * B, 1, 1, 1] as [number, number, number, number], meta: { pairs: B, w: new Float32Array(B), alignment: { src: Array(2 * B).fill(ident) }, warps } };
+    const part = microBatchInput(input, 2, 2);
+    const rowsOf = (v: number[]) => v.flatMap((k) => Array.from({ length: 6 }, (_, i) => 6 * k + i));
+    expect(Array.from(part.meta.warps!)).toEqual(rowsOf([2, 3, B + 2, B + 3]));
+    expect(microBatchInput({ ...input, meta: { ...input.meta, warps: undefined } }, 0, 2).meta.warps).toBeUndefined();
   });
 });
