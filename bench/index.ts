@@ -12,6 +12,7 @@ import { cpus } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { probeBackends, versions, type BackendName } from '../main/engine/backends';
+import { PRESETS } from '../main/engine/trainer/config';
 import { cudaUnavailableReason } from '../main/engine/infer/onnxModel';
 import { engineEnv, findTorch } from '../main/torch/findPython';
 import { runInferBenchCase, type InferBenchCase } from './inference';
@@ -72,7 +73,8 @@ async function main(): Promise<void> {
     options: {
       child: { type: 'string' }, case: { type: 'string' }, backends: { type: 'string' }, steps: { type: 'string' },
       json: { type: 'string' }, 'no-torch': { type: 'boolean' }, device: { type: 'string' },
-      'hand-model': { type: 'string' }, 'spine-model': { type: 'string' }, 'spine-targets': { type: 'string' }, 'speed-images': { type: 'string' },
+      train: { type: 'boolean' }, budgets: { type: 'string' }, 'ablation-minutes': { type: 'string' }, sets: { type: 'string' },
+      'spine-targets': { type: 'string' }, 'speed-images': { type: 'string' },
       work: { type: 'string' }, size: { type: 'string' }, batch: { type: 'string' }, init: { type: 'string' }, clusters: { type: 'string' },
       slope: { type: 'string' }, 'select-images': { type: 'string' }, 'test-images': { type: 'string' }, 'no-train': { type: 'boolean' },
     },
@@ -104,27 +106,42 @@ async function main(): Promise<void> {
     return;
   }
   if (suite === 'landmarks') {
+    const list = (v: string | undefined, d: string) => (v ?? d).split(',').map((x) => x.trim()).filter(Boolean);
     const r = await landmarkBench({
-      handModel: values['hand-model'], spineModel: values['spine-model'],
+      work: resolve(values.work ?? 'out/bench/landmark-runs'),
+      train: Boolean(values.train),
+      budgets: list(values.budgets, '10,30,60').map(Number),
+      ablationMinutes: Number(values['ablation-minutes'] ?? 10),
+      sets: list(values.sets, 'hand,spine') as Array<'hand' | 'spine'>,
       spineTargets: values['spine-targets'] ? Number(values['spine-targets']) : undefined,
       speedImages: Number(values['speed-images'] ?? 150),
       cacheDir: resolve('out/bench/landmark-features'),
+      cli: join(__dirname, 'cli.js'),
       // timed in a fresh process, like the other suites: not after minutes of other work in this one
       timeSpeed: (model, images) => runChild('landmark-speed', { model, images }) as unknown as SpeedResult,
     });
     const pct = (v: number | null | undefined) => (v == null ? '—' : `${(100 * v).toFixed(2)} %`);
     const f1 = (v: number | null | undefined) => (v == null ? '—' : v.toFixed(1));
-    const rows = r.results.map(({ set, method, seconds, evaluation: e }) => [
-      set, method, `${f1(e.errorPx.mean)} ± ${f1(e.errorPx.sd)}`, f1(e.errorPx.median), pct(e.errorHeightFraction?.mean),
-      e.successRates.map((x) => `${x.radius}:${pct(x.rate)}`).join(' '),
-      e.confidence.spearmanRho == null ? '—' : e.confidence.spearmanRho.toFixed(2), `${e.counts.evaluated}/${e.counts.truthPoints}`, seconds.toFixed(1),
-    ]);
+    const rows = r.results.map(({ set, method, seconds, training, evaluation: e }) => {
+      const h = e.errorHeightFraction;
+      return [
+        set, method,
+        `${f1(e.errorPx.mean)} ± ${f1(e.errorPx.sd)}`, f1(e.errorPx.median),
+        h ? `${pct(h.mean)} (${pct(h.median)})` : '—',
+        e.successRates.map((x) => (x.rate == null ? "—" : (100 * x.rate).toFixed(0))).join(' / '),
+        e.confidence.spearmanRho == null ? '—' : e.confidence.spearmanRho.toFixed(2),
+        training ? `${training.minutes ?? '?'} (${training.steps} steps)` : '—',
+        seconds.toFixed(1),
+      ];
+    });
     process.stdout.write(`\nOne-shot landmarks (${new Date().toISOString()}, ${cpus().length} CPU cores, ${cpus()[0]?.model ?? ''})\n`);
-    process.stdout.write(table([['set', 'method', 'MRE px ± SD', 'median px', 'MRE / height', 'SDR at px radii', 'ρ(conf, err)', 'points', 'seconds'], ...rows]) + '\n');
-    for (const [set, d] of Object.entries(r.models)) process.stdout.write(`- ${set} model: ${d}\n`);
+    process.stdout.write(table([['set', 'method', 'MRE px ± SD', 'median px', 'MRE (median) / height', 'SDR 10/20/40 px %', 'ρ(conf, err)', 'pretrain min (steps)', 'propagate s'], ...rows]) + '\n');
     const failed = r.speed as unknown as { error?: string } | null;
     if (failed?.error) process.stdout.write(`- speed: failed: ${failed.error}\n`);
-    else if (r.speed) process.stdout.write(`- speed: ${r.speed.landmarks} landmarks → ${r.speed.images} images (${r.speed.meanSourceSize} px on average) in ${r.speed.seconds.toFixed(1)} s (network ${r.speed.networkSeconds.toFixed(1)} s, search ${r.speed.propagateSeconds.toFixed(1)} s), model loaded once, no feature cache, in a fresh process\n`);
+    else if (r.speed) {
+      const levels = r.speed.levels?.map((s, i) => `${i === 0 ? 'global' : `level ${i}`} ${s.toFixed(1)} s`).join(', ');
+      process.stdout.write(`- speed: ${r.speed.landmarks} landmarks → ${r.speed.images} images (${r.speed.meanSourceSize} px on average) in ${r.speed.seconds.toFixed(1)} s (network ${r.speed.networkSeconds.toFixed(1)} s${levels ? `: ${levels}` : ''}; search ${r.speed.propagateSeconds.toFixed(1)} s), model loaded once, no feature cache, in a fresh process\n`);
+    }
     for (const n of r.notes) process.stdout.write(`- ${n}\n`);
     const jsonPath = resolve(values.json ?? 'out/bench/landmarks.json');
     mkdirSync(dirname(jsonPath), { recursive: true });
@@ -156,6 +173,7 @@ async function main(): Promise<void> {
   if (!torch && !values['no-torch']) notes.push('PyTorch: no Python with torch found, so no reference and no ratios');
   const torchDevices = torch ? (values.device ? [values.device] : torch.cuda ? ['cpu', 'cuda'] : ['cpu']) : [];
   const rows: Row[] = [];
+  const engineSteps: Array<{ device: string; size: number; batch: number; label: string; ok: boolean; whole?: number; bare?: number; augment?: number; error?: string }> = [];
 
   if (suite !== 'infer') {
     for (const shape of TRAIN_SHAPES) {
@@ -174,6 +192,19 @@ async function main(): Promise<void> {
           r = runChild('train', { backend: p.name, ...shape, steps, microBatch: micro });
           rows.push({ suite: 'train', engine: `tfjs-${p.name}`, ...shape, microBatch: micro, ok: Boolean(r.ok), seconds: r.stepSeconds as number, peakMiB: r.peakRssMiB as number, error: r.error as string });
         }
+      }
+    }
+  }
+  if (suite !== 'infer') {
+    // the engine's whole step (augmentation included) against the bare network step, in one process
+    for (const device of torchDevices) {
+      const cases = device === 'cpu'
+        ? [{ size: 128, batch: 2, augment: PRESETS.landmarks.augment, label: 'landmarks preset' }, { size: 128, batch: 4, augment: undefined, label: 'paper augmentation' }]
+        : [{ size: 448, batch: 4, augment: undefined, label: 'paper augmentation' }, { size: 448, batch: 4, augment: PRESETS.landmarks.augment, label: 'landmarks preset' }];
+      for (const c of cases) {
+        log(`engine step: torch ${device} ${c.size}² batch ${c.batch} (${c.label})…`);
+        const r = runTorch(torch!.interpreter, { kind: 'engine-step', size: c.size, batch: c.batch, steps: steps + 2, device, augment: c.augment });
+        engineSteps.push({ device: String(r.device ?? device), ...c, ok: Boolean(r.ok), whole: r.wholeSeconds as number, bare: r.bareSeconds as number, augment: r.augmentSeconds as number, error: r.error as string });
       }
     }
   }
@@ -219,10 +250,15 @@ async function main(): Promise<void> {
   process.stdout.write(`\nLD Studio benchmarks (${new Date().toISOString()}, ${cpus().length} CPU cores, ${cpus()[0]?.model ?? ''})\n`);
   process.stdout.write('train: one optimisation step, stage 2, K = 16, 1 channel; infer: one eval forward of one image\n');
   process.stdout.write(table([header, ...lines]) + '\n');
+  if (engineSteps.length) {
+    process.stdout.write('\nPyTorch engine: whole step (augmentation included) vs the bare network step, same process\n');
+    process.stdout.write(table([['device', 'size', 'batch', 'augmentation', 'whole s', 'bare s', 'augmentation s', 'whole / bare'],
+      ...engineSteps.map((e) => [e.device, `${e.size}²`, String(e.batch), e.label, e.ok ? e.whole!.toFixed(4) : '—', e.ok ? e.bare!.toFixed(4) : '—', e.ok ? e.augment!.toFixed(4) : '—', e.ok ? `${(e.whole! / e.bare!).toFixed(2)}×` : `failed: ${e.error}`])]) + '\n');
+  }
   for (const n of notes) process.stdout.write(`- ${n}\n`);
   const jsonPath = resolve(values.json ?? `out/bench/${suite}.json`);
   mkdirSync(dirname(jsonPath), { recursive: true });
-  writeFileSync(jsonPath, JSON.stringify({ date: new Date().toISOString(), cpus: cpus().length, cpuModel: cpus()[0]?.model, versions: versions(), torch: torch ?? null, rows, notes }, null, 2) + '\n');
+  writeFileSync(jsonPath, JSON.stringify({ date: new Date().toISOString(), cpus: cpus().length, cpuModel: cpus()[0]?.model, versions: versions(), torch: torch ?? null, rows, engineSteps, notes }, null, 2) + '\n');
   process.stdout.write(`JSON: ${jsonPath}\n`);
 }
 

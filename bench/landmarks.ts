@@ -1,21 +1,27 @@
 /**
- * `npm run bench -- landmarks [--hand-model <run>] [--spine-model <run>] [--spine-targets N] [--speed-images N]`
+ * `npm run bench -- landmarks --work <dir> [--train] [--budgets 10,30,60] [--ablation-minutes 10]
+ *                             [--sets hand,spine] [--spine-targets N] [--speed-images N]`
  *
- * One-shot landmark accuracy of LD propagation against two baselines on the team's real data:
- * (a) the template's coordinates scaled to the target's size, (b) multi-scale NCC patch matching.
- * Hand: template 3167, the other 8 images as targets. Spine: the first training image as template,
- * the 128 test images as targets (errors in px and as a fraction of image height). Plus the speed
- * goal: 19 landmarks propagated to 150 radiographs with a loaded model, features not cached.
+ * One-shot landmark accuracy of LD propagation beside its baselines, all in one process, on the team's
+ * real data: hand (template 3167 → the other 8 images) and spine (the first training image → the 128
+ * test images; errors also as a fraction of image height).
+ * Rows: the template's coordinates scaled to the target, multi-scale NCC, NCC with the same affine
+ * shape consensus as LD, LD plain (the paper's recipe and its plain argmax), the product default
+ * (`--preset landmarks`, default propagation) at each pretraining budget, one row per training
+ * ablation (one setting back to the paper's, same budget) and per propagation ablation (consensus,
+ * cascade, refinement). Runs live in <work>/<set>/<role> (landmarkRuns.ts); `--train` trains the
+ * missing ones first (hours on a CPU: one at a time). Plus the speed goal: 19 landmarks propagated to
+ * 150 radiographs with a loaded model, features not cached, in a fresh process.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { greyFromRecord, NccMatcher, scaledTemplate } from '../main/engine/landmarks/baselines';
 import { evaluateLandmarks, imageStem, type LandmarkEvaluation } from '../main/engine/landmarks/metrics';
-import type { ConsensusMode } from '../main/engine/landmarks/propagate';
 import type { ImageLandmarks, LandmarkTable, Point } from '../main/engine/landmarks/types';
 import { readImage } from '../main/io';
-import { runPropagation } from '../main/jobs/landmarkPropagation';
+import { runPropagation, type PropagationJobOptions } from '../main/jobs/landmarkPropagation';
 import { readImageSize, readLandmarkFile, readSpineCsvFiles } from '../main/landmarks';
+import { readRunInfo, trainDefault, trainingAblations, trainRole, type TrainContext } from './landmarkRuns';
 
 const log = (s: string) => process.stderr.write(s + '\n');
 
@@ -23,6 +29,8 @@ export const dataDir = () => resolve(process.env.LD_STUDIO_DATA ?? join(__dirnam
 
 export interface LandmarkSet {
   name: string;
+  /** Folder of the images the set's LD models are pretrained on (unlabelled use). */
+  trainImages: string;
   templateImage: string;
   templatePoints: Array<Point | null>;
   landmarks: string[];
@@ -31,29 +39,35 @@ export interface LandmarkSet {
   heightFraction: boolean;
 }
 
-
 export async function handSet(): Promise<LandmarkSet> {
   const dir = join(dataDir(), 'landmarks', 'hand');
   const truth = await readLandmarkFile(join(dir, 'landmarks.csv'));
   const entry = truth.images.find((i) => imageStem(i.image) === '3167')!;
   const targets = truth.images.filter((i) => i !== entry).map((i) => ({ path: join(dir, `${imageStem(i.image)}.png`), name: `${imageStem(i.image)}.png` }));
-  return { name: 'hand', templateImage: join(dir, '3167.png'), templatePoints: entry.points, landmarks: truth.landmarks, targets, truth: { ...truth, images: truth.images.filter((i) => i !== entry) }, heightFraction: false };
+  return {
+    name: 'hand', trainImages: dir, templateImage: join(dir, '3167.png'), templatePoints: entry.points, landmarks: truth.landmarks, targets,
+    truth: { ...truth, images: truth.images.filter((i) => i !== entry) }, heightFraction: false,
+  };
 }
 
-export async function spineSet(limit?: number): Promise<LandmarkSet> {
+/** Spine: template = the first training image; targets = the test split (or, with `split: 'validation'`, training images 1… for choosing settings). */
+export async function spineSet(limit?: number, split: 'test' | 'validation' = 'test'): Promise<LandmarkSet> {
   const dir = join(dataDir(), 'landmarks', 'spine');
-  const read = (split: string) =>
-    readSpineCsvFiles(join(dir, 'labels', split, 'landmarks.csv'), join(dir, 'labels', split, 'filenames.csv'), (name) => readImageSize(join(dir, 'images', split, name)));
-  const [training, test] = [await read('training'), await read('test')];
+  const read = (s: string) =>
+    readSpineCsvFiles(join(dir, 'labels', s, 'landmarks.csv'), join(dir, 'labels', s, 'filenames.csv'), (name) => readImageSize(join(dir, 'images', s, name)));
+  const training = await read('training');
   const template = training.images[0];
-  const images = test.images.slice(0, limit ?? test.images.length);
+  const source = split === 'test' ? await read('test') : { ...training, images: training.images.slice(1) };
+  const folder = split === 'test' ? 'test' : 'training';
+  const images = source.images.slice(0, limit ?? source.images.length);
   return {
-    name: 'spine',
+    name: split === 'test' ? 'spine' : 'spine-validation',
+    trainImages: join(dir, 'images', 'training'),
     templateImage: join(dir, 'images', 'training', template.image),
     templatePoints: template.points,
-    landmarks: test.landmarks,
-    targets: images.map((i) => ({ path: join(dir, 'images', 'test', i.image), name: i.image })),
-    truth: { landmarks: test.landmarks, images },
+    landmarks: source.landmarks,
+    targets: images.map((i) => ({ path: join(dir, 'images', folder, i.image), name: i.image })),
+    truth: { landmarks: source.landmarks, images },
     heightFraction: true,
   };
 }
@@ -61,13 +75,16 @@ export async function spineSet(limit?: number): Promise<LandmarkSet> {
 export interface MethodResult {
   set: string;
   method: string;
+  /** Pretraining: budget minutes and steps, when the row has a model. */
+  training?: { minutes: number | null; steps: number; wallMinutes: number | null };
   seconds: number;
   evaluation: LandmarkEvaluation;
 }
 
-function evaluate(set: LandmarkSet, method: string, seconds: number, images: ImageLandmarks[]): MethodResult {
-  const evaluation = evaluateLandmarks({ landmarks: set.landmarks, images }, set.truth, { heightFraction: set.heightFraction });
-  return { set: set.name, method, seconds, evaluation };
+export const BENCH_RADII_PX = [10, 20, 40];
+
+function evaluate(set: LandmarkSet, images: ImageLandmarks[]): LandmarkEvaluation {
+  return evaluateLandmarks({ landmarks: set.landmarks, images }, set.truth, { heightFraction: set.heightFraction, radiiPx: BENCH_RADII_PX });
 }
 
 async function baselines(set: LandmarkSet): Promise<MethodResult[]> {
@@ -79,39 +96,44 @@ async function baselines(set: LandmarkSet): Promise<MethodResult[]> {
     const size = await readImageSize(target.path);
     scaled.push({ image: target.name, width: size.width, height: size.height, points: scaledTemplate(set.templatePoints, templateSize, size) });
   }
-  const out = [evaluate(set, 'template scaled to the target', (performance.now() - t) / 1000, scaled)];
-
-  t = performance.now();
-  const matcher = new NccMatcher(greyFromRecord(templateRecord), set.templatePoints);
-  const ncc: ImageLandmarks[] = [];
-  for (const [i, target] of set.targets.entries()) {
-    const record = await readImage(target.path);
-    ncc.push({ image: target.name, width: record.width, height: record.height, points: matcher.match(greyFromRecord(record)) });
-    if ((i + 1) % 16 === 0) log(`  ncc ${set.name}: ${i + 1}/${set.targets.length}`);
+  const out: MethodResult[] = [{ set: set.name, method: 'template scaled to the target', seconds: (performance.now() - t) / 1000, evaluation: evaluate(set, scaled) }];
+  const grey = greyFromRecord(templateRecord);
+  for (const consensus of ['none', 'affine'] as const) {
+    t = performance.now();
+    const matcher = new NccMatcher(grey, set.templatePoints, { consensus });
+    const found: ImageLandmarks[] = [];
+    for (const [i, target] of set.targets.entries()) {
+      const record = await readImage(target.path);
+      found.push({ image: target.name, width: record.width, height: record.height, points: matcher.match(greyFromRecord(record)) });
+      if ((i + 1) % 16 === 0) log(`  ncc (${consensus}) ${set.name}: ${i + 1}/${set.targets.length}`);
+    }
+    const method = consensus === 'none' ? 'multi-scale NCC' : 'multi-scale NCC + shape consensus (affine, as LD)';
+    out.push({ set: set.name, method, seconds: (performance.now() - t) / 1000, evaluation: evaluate(set, found) });
   }
-  out.push(evaluate(set, 'multi-scale NCC patch matching', (performance.now() - t) / 1000, ncc));
   return out;
 }
 
-async function ld(set: LandmarkSet, model: string, consensus: ConsensusMode, cacheDir: string): Promise<MethodResult> {
+export type Propagation = Pick<PropagationJobOptions, 'consensus' | 'cascade' | 'refine'>;
+
+/** The product's propagation defaults (PropagationJobOptions): what `propagate` does without options. */
+export const DEFAULT_PROPAGATION: Propagation = {};
+/** The paper's one-shot search: plain argmax, no cascade. */
+export const PAPER_PROPAGATION: Propagation = { consensus: 'none', cascade: false, refine: 'none' };
+
+async function ld(set: LandmarkSet, run: string, step: number | undefined, method: string, p: Propagation, cacheDir: string): Promise<MethodResult> {
   const t = performance.now();
   const res = await runPropagation({
-    model, templateImage: set.templateImage, landmarks: set.landmarks, templatePoints: set.templatePoints, images: set.targets, consensus, cacheDir,
-    onProgress: (e) => e.done % 16 === 0 && log(`  LD ${set.name} (${consensus}): ${e.done}/${e.total}`),
+    model: run, step, templateImage: set.templateImage, landmarks: set.landmarks, templatePoints: set.templatePoints, images: set.targets, cacheDir, ...p,
+    onProgress: (e) => e.done % 16 === 0 && log(`  ${method} (${set.name}): ${e.done}/${e.total}`),
   });
-  if (res.failures.length) log(`  LD ${set.name}: ${res.failures.length} images failed: ${res.failures[0].error}`);
-  const r = evaluate(set, `LD (${consensus === 'affine' ? 'affine consensus' : 'plain argmax, as the paper'})`, (performance.now() - t) / 1000, res.table.images);
-  return r;
-}
-
-/** Training description of a run directory, for the report. */
-export function describeRun(runDir: string): string {
-  const path = join(runDir, 'run.json');
-  if (!existsSync(path)) return runDir;
-  const info = JSON.parse(readFileSync(path, 'utf8')) as { engine: string; backend: string; completedSteps: number; settings: Record<string, unknown>; createdAt: string; updatedAt: string };
-  const s = info.settings;
-  const hours = (Date.parse(info.updatedAt) - Date.parse(info.createdAt)) / 3.6e6;
-  return `${info.engine} on ${info.backend}, ${info.completedSteps} steps of stage ${String(s.stage)}, ${String(s.size)}², batch ${String(s.batch)}, centre σ ${String(s.centreSigma ?? 0)}, ${hours.toFixed(2)} h wall`;
+  if (res.failures.length) log(`  ${method} (${set.name}): ${res.failures.length} images failed: ${res.failures[0].error}`);
+  const info = readRunInfo(run)!;
+  const perStep = (info.settings.budget as { secondsPerStep?: number } | undefined)?.secondsPerStep;
+  const steps = step ?? info.completedSteps;
+  return {
+    set: set.name, method, seconds: (performance.now() - t) / 1000, evaluation: evaluate(set, res.table.images),
+    training: { minutes: perStep ? Math.round((steps * perStep) / 6) / 10 : null, steps, wallMinutes: null },
+  };
 }
 
 export interface SpeedResult {
@@ -121,16 +143,18 @@ export interface SpeedResult {
   networkSeconds: number;
   propagateSeconds: number;
   meanSourceSize: string;
+  /** Network time of the global level and of each cascade level, seconds. */
+  levels?: number[];
 }
 
 /** The speed goal: 19 landmarks, 150 radiographs (the hand images, cycled), no feature cache. */
-export async function speed(model: string, count: number): Promise<SpeedResult> {
+export async function speed(model: string, count: number, p: Propagation = DEFAULT_PROPAGATION): Promise<SpeedResult> {
   const set = await handSet();
   const sources = [set.templateImage, ...set.targets.map((t) => t.path)];
   const images = Array.from({ length: count }, (_, i) => ({ path: sources[i % sources.length], name: `${i}.png` }));
-  const sizes = await Promise.all(sources.map((p) => readImageSize(p)));
+  const sizes = await Promise.all(sources.map((path) => readImageSize(path)));
   const t = performance.now();
-  const res = await runPropagation({ model, templateImage: set.templateImage, landmarks: set.landmarks.slice(0, 19), templatePoints: set.templatePoints.slice(0, 19), images, cacheDir: null });
+  const res = await runPropagation({ model, templateImage: set.templateImage, landmarks: set.landmarks.slice(0, 19), templatePoints: set.templatePoints.slice(0, 19), images, cacheDir: null, ...p });
   return {
     images: res.table.images.length,
     landmarks: 19,
@@ -138,15 +162,25 @@ export async function speed(model: string, count: number): Promise<SpeedResult> 
     networkSeconds: res.timing.networkMs / 1000,
     propagateSeconds: res.timing.propagateMs / 1000,
     meanSourceSize: `${Math.round(sizes.reduce((s, z) => s + z.width, 0) / sizes.length)}×${Math.round(sizes.reduce((s, z) => s + z.height, 0) / sizes.length)}`,
+    levels: res.timing.levelNetworkMs?.map((ms) => ms / 1000),
   };
 }
 
 export interface LandmarkBenchOptions {
-  handModel?: string;
-  spineModel?: string;
+  /** Folder of the benchmark's runs: <work>/<set>/<role>. */
+  work: string;
+  /** Train the runs that are missing (hours on a CPU). */
+  train: boolean;
+  /** Pretraining budgets of the product default, minutes. */
+  budgets: number[];
+  /** Budget of each training ablation, minutes (compared with the default's checkpoint for it). */
+  ablationMinutes: number;
+  sets: Array<'hand' | 'spine'>;
   spineTargets?: number;
   speedImages?: number;
   cacheDir: string;
+  /** The CLI bundle that trains (out/cli/cli.js). */
+  cli: string;
   /** Runs the speed case (default: in this process). */
   timeSpeed?: (model: string, images: number) => SpeedResult | Promise<SpeedResult>;
 }
@@ -154,19 +188,52 @@ export interface LandmarkBenchOptions {
 export async function landmarkBench(o: LandmarkBenchOptions) {
   if (!existsSync(dataDir())) throw new Error(`real data folder not found at ${dataDir()} (set LD_STUDIO_DATA)`);
   const results: MethodResult[] = [];
-  const models: Record<string, string> = {};
   const notes: string[] = [];
-  for (const [set, model] of [[await handSet(), o.handModel], [await spineSet(o.spineTargets), o.spineModel]] as const) {
+  const budgets = [...o.budgets].sort((a, b) => a - b);
+  const main = budgets.includes(30) ? 30 : budgets[budgets.length - 1];
+  let speedModel: { run: string; step?: number } | null = null;
+  for (const name of o.sets) {
+    const set = name === 'hand' ? await handSet() : await spineSet(o.spineTargets);
     log(`landmarks: ${set.name}, ${set.targets.length} targets, ${set.landmarks.length} landmarks`);
     results.push(...(await baselines(set)));
-    if (!model) {
-      notes.push(`${set.name}: no --${set.name}-model given, so no LD rows (pretrain one, e.g. npx ld-studio pretrain --images <the set's images> --out <run> --centre-sensitive --stage 1)`);
+    const ctx: TrainContext = { cli: o.cli, images: set.trainImages, log };
+    const dir = (role: string) => join(o.work, set.name, role);
+    const cache = join(o.cacheDir, set.name);
+
+    const defaultRun = dir('default');
+    const steps = trainDefault(ctx, defaultRun, budgets, o.train);
+    if (!steps?.size) {
+      notes.push(`${set.name}: no default run in ${defaultRun} (add --train to train it: ${budgets[budgets.length - 1]} minutes, then the ablations)`);
       continue;
     }
-    models[set.name] = describeRun(model);
-    for (const consensus of ['none', 'affine'] as const) results.push(await ld(set, model, consensus, join(o.cacheDir, set.name)));
+    for (const b of budgets) {
+      if (steps.has(b)) results.push(await ld(set, defaultRun, steps.get(b), `LD default (--preset landmarks), ${b} min`, DEFAULT_PROPAGATION, cache));
+    }
+    const mainStep = steps.get(main);
+    if (mainStep !== undefined) {
+      speedModel ??= { run: defaultRun, step: mainStep };
+      const variants: Array<[string, Propagation]> = [
+        [`  ${main} min, consensus: dense (whole-image matches) instead of affine`, { consensus: 'dense' }],
+        [`  ${main} min, consensus: none (plain argmax)`, { consensus: 'none' }],
+        [`  ${main} min, cascade off (global level only)`, { cascade: false }],
+        [`  ${main} min, + NCC refinement at the original resolution`, { refine: 'ncc' }],
+        [`  ${main} min, cascade off, + NCC refinement`, { cascade: false, refine: 'ncc' }],
+      ];
+      for (const [label, p] of variants) results.push(await ld(set, defaultRun, mainStep, label, p, cache));
+    }
+    const a = o.ablationMinutes;
+    const base = steps.get(a);
+    if (base === undefined) notes.push(`${set.name}: the ablations compare with the default at ${a} min, which is not among the budgets`);
+    for (const role of trainingAblations()) {
+      const run = dir(role.role);
+      if (!trainRole(ctx, run, role, a, o.train)) {
+        notes.push(`${set.name}: ${role.role} not trained (--train)`);
+        continue;
+      }
+      const p = role.role === 'paper' ? PAPER_PROPAGATION : DEFAULT_PROPAGATION;
+      results.push(await ld(set, run, undefined, `${role.label}, ${a} min`, p, cache));
+    }
   }
-  const speedModel = o.handModel ?? o.spineModel;
-  const speedResult = speedModel && o.speedImages ? await (o.timeSpeed ?? speed)(speedModel, o.speedImages) : null;
-  return { results, models, speed: speedResult, notes };
+  const speedResult = speedModel && o.speedImages ? await (o.timeSpeed ?? ((m, n) => speed(m, n)))(speedModel.run, o.speedImages) : null;
+  return { results, speed: speedResult, notes };
 }

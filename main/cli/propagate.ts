@@ -15,7 +15,7 @@ import type { ConsensusMode } from '../engine/landmarks/propagate';
 import type { LandmarkScheme, LandmarkTable } from '../engine/landmarks/types';
 import type { InputFit } from '../engine/infer/preprocess';
 import { listImageFiles } from '../io';
-import { runPropagation } from '../jobs/landmarkPropagation';
+import { runPropagation, type CascadeRequest } from '../jobs/landmarkPropagation';
 import { BUILTIN_SCHEME_IDS, loadBuiltinScheme, loadSchemeFile, readLandmarkFile, writeLandmarkFile, type BuiltinSchemeId } from '../landmarks';
 import { numberArg, oneOf, parseCommandArgs, runSubcommand, UsageError } from './args';
 import { ProgressBar } from './progressBar';
@@ -28,8 +28,15 @@ export const PROPAGATE_USAGE = `  ld-studio propagate --model <run-dir|checkpoin
       Writes <out>/landmarks.csv (image,landmark,x,y,confidence), <out>/<image>.mrk.json per image
       and <out>/landmarks.coco.json. Confidence in [0, 1]: review the lowest first.
       --scheme ID|file.json  landmark names/order (${BUILTIN_SCHEME_IDS.join(', ')}, or a JSON scheme)
-      --consensus affine|none  affine (default): all landmarks vote for an affine map and each is
-                           searched near where it puts it; none: the paper's plain argmax
+      --consensus affine|dense|prior|none  shape consensus before each landmark's search:
+                           affine (default): all landmarks vote for an affine map and each is searched near
+                           where it puts it; dense: mutual matches of the whole image vote (with a local
+                           correction); prior: near the template's own position; none: the paper's argmax
+      --cascade on|off     the multi-scale cascade after the global search (default on): regions around
+                           each estimate re-embedded at 2×, 4×, … finer resolution
+      --cascade-size N     region side per level, network px (default 64)
+      --cascade-radius R   search half-width per level, in that level's px (default 4)
+      --refine none|ncc    a last NCC step at about the original resolution (default none)
       --size N             network input side (default: the training base size, size·512/448)
       --sigma S            centre-sensitive σ in network px (default: the run's, scaled to --size)
       --fit square|long-side   square (default, as training) or keep the aspect ratio
@@ -47,6 +54,10 @@ const OPTIONS = {
   out: { type: 'string' },
   scheme: { type: 'string' },
   consensus: { type: 'string' },
+  cascade: { type: 'string' },
+  'cascade-size': { type: 'string' },
+  'cascade-radius': { type: 'string' },
+  refine: { type: 'string' },
   size: { type: 'string' },
   sigma: { type: 'string' },
   fit: { type: 'string' },
@@ -73,6 +84,19 @@ async function loadScheme(arg: string | undefined): Promise<LandmarkScheme | und
   if ((BUILTIN_SCHEME_IDS as readonly string[]).includes(arg)) return loadBuiltinScheme(arg as BuiltinSchemeId);
   if (!existsSync(arg)) throw new UsageError(`--scheme ${arg}: not a built-in scheme (${BUILTIN_SCHEME_IDS.join(', ')}) and no such file`);
   return loadSchemeFile(arg);
+}
+
+function cascadeOption(values: { cascade?: string; 'cascade-size'?: string; 'cascade-radius'?: string }): CascadeRequest | false | undefined {
+  const on = oneOf(values.cascade, 'cascade', ['on', 'off'] as const);
+  const inputSize = numberArg(values['cascade-size'], 'cascade-size', { integer: true, min: 16 });
+  const radius = numberArg(values['cascade-radius'], 'cascade-radius', { min: 1 });
+  if (inputSize !== undefined && inputSize % 16 !== 0) throw new UsageError(`--cascade-size must be a multiple of 16, got ${inputSize}`);
+  if (on === 'off') {
+    if (inputSize !== undefined || radius !== undefined) throw new UsageError('--cascade-size and --cascade-radius set the cascade; drop them or use --cascade on');
+    return false;
+  }
+  if (inputSize === undefined && radius === undefined) return undefined;
+  return { ...(inputSize !== undefined ? { inputSize } : {}), ...(radius !== undefined ? { radius } : {}) };
 }
 
 async function propagate(args: string[]): Promise<number> {
@@ -114,7 +138,9 @@ async function propagate(args: string[]): Promise<number> {
       size: numberArg(values.size, 'size', { integer: true, min: 16 }),
       sigma: numberArg(values.sigma, 'sigma', { min: 0.1 }),
       fit: oneOf<InputFit>(values.fit, 'fit', ['square', 'long-side']),
-      consensus: oneOf<ConsensusMode>(values.consensus, 'consensus', ['affine', 'none']),
+      consensus: oneOf<ConsensusMode>(values.consensus, 'consensus', ['affine', 'dense', 'prior', 'none']),
+      cascade: cascadeOption(values),
+      refine: oneOf(values.refine, 'refine', ['none', 'ncc'] as const),
       threads: numberArg(values.threads, 'threads', { integer: true, min: 0 }),
       executionProviders: (() => {
         const ep = oneOf(values.ep, 'ep', ['auto', 'cpu', 'cuda'] as const) ?? 'cpu';

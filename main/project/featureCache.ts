@@ -83,6 +83,21 @@ export class FeatureCache {
     }
   }
 
+  /** Refined landmark positions of one image (see landmarkPropagation.ts), by point key; undefined on a miss. */
+  getRefined(key: string): Record<string, [number, number]> | undefined {
+    try {
+      const path = join(this.dir, `${key}.pts.json`);
+      return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as Record<string, [number, number]>) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  putRefined(key: string, points: Record<string, [number, number]>): void {
+    mkdirSync(this.dir, { recursive: true });
+    writeFileAtomic(join(this.dir, `${key}.pts.json`), JSON.stringify(points));
+  }
+
   put(key: string, f: ImageFeatures): void {
     mkdirSync(this.dir, { recursive: true });
     const header: Header = {

@@ -59,7 +59,7 @@ function writePng(path: string, v: Float32Array, dx = 0, dy = 0) {
 interface PropagateReport {
   images: number;
   failures: Array<{ image: string; error: string }>;
-  timing: { cachedImages: number; networkMs: number };
+  timing: { cachedImages: number; networkMs: number; fineLandmarks: number; levelNetworkMs: number[] };
 }
 
 async function cli(args: string[]) {
@@ -114,6 +114,9 @@ describe('propagate', () => {
     expect(coco.images).toHaveLength(2);
     expect(coco.categories[0].keypoints).toHaveLength(5);
     expect(first.timing.cachedImages).toBe(0);
+    // the cascade ran every landmark of both images through its levels
+    expect(first.timing.fineLandmarks).toBe(10);
+    expect(first.timing.levelNetworkMs.length).toBeGreaterThanOrEqual(2);
   });
 
   test('a second run reuses the cached features and gives the same answer', async () => {
@@ -122,12 +125,52 @@ describe('propagate', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.json!.timing.cachedImages).toBe(2);
     expect(r.json!.timing.networkMs).toBe(0);
+    expect(r.json!.timing.fineLandmarks).toBe(0);
     // the cache holds the embedding in half precision: positions agree to a small fraction of a pixel
     const after = await readLandmarkFile(join(out, 'landmarks.csv'));
     after.images.forEach((img, k) => img.points.forEach((p, i) => {
       expect(Math.abs(p!.x - before.images[k].points[i]!.x)).toBeLessThan(0.05);
       expect(Math.abs(p!.y - before.images[k].points[i]!.y)).toBeLessThan(0.05);
     }));
+  });
+
+  test('moving one template point re-runs the fine levels for that landmark only (dense consensus: the others do not depend on it)', async () => {
+    const outDense = join(root, 'out-dense');
+    const dense = [...base(outDense), '--consensus', 'dense'];
+    const r1 = await cli(dense);
+    expect(r1.code, r1.stderr).toBe(0);
+    expect(r1.json!.timing.fineLandmarks).toBe(10);
+    const moved = POINTS.map((p, i) => (i === 2 ? { x: p.x + 6, y: p.y - 4 } : p));
+    const movedCsv = join(root, 'template-moved.csv');
+    await writeLandmarkFile(movedCsv, { landmarks: ['Sella', 'Nasion', 'A point', 'B, point', 'Menton'], images: [{ image: 'template.png', width: W, height: H, points: moved }] });
+    const before = await readLandmarkFile(join(outDense, 'landmarks.csv'));
+    const r2 = await cli(dense.map((a) => (a === templateCsv ? movedCsv : a)));
+    expect(r2.code, r2.stderr).toBe(0);
+    expect(r2.json!.timing.fineLandmarks).toBe(2); // one landmark × two images
+    const after = await readLandmarkFile(join(outDense, 'landmarks.csv'));
+    after.images.forEach((img, k) => {
+      const [dx, dy] = SHIFTS[img.image];
+      img.points.forEach((p, i) => {
+        if (i !== 2) expect({ x: p!.x, y: p!.y }).toEqual({ x: before.images[k].points[i]!.x, y: before.images[k].points[i]!.y });
+        else expect(Math.hypot(p!.x - (moved[i].x + dx), p!.y - (moved[i].y + dy))).toBeLessThan(3);
+      });
+    });
+  });
+
+  test('cascade off and NCC refinement: both find the shifted points', async () => {
+    for (const extra of [['--cascade', 'off'], ['--refine', 'ncc'], ['--cascade-size', '48', '--cascade-radius', '6']]) {
+      const out2 = join(root, `out-${extra.join('')}`);
+      const r = await cli([...base(out2), ...extra, '--no-cache']);
+      expect(r.code, `${extra.join(' ')}: ${r.stderr}`).toBe(0);
+      const table = await readLandmarkFile(join(out2, 'landmarks.csv'));
+      for (const img of table.images) {
+        const [dx, dy] = SHIFTS[img.image];
+        img.points.forEach((p, i) => expect(Math.hypot(p!.x - (POINTS[i].x + dx), p!.y - (POINTS[i].y + dy)), `${extra.join(' ')} ${img.image} ${i}`).toBeLessThan(3));
+      }
+    }
+    const bad = await cli([...base(join(root, 'x')), '--cascade', 'off', '--cascade-size', '48']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--cascade-size and --cascade-radius set the cascade/);
   });
 
   test('an unreadable image is reported and skipped; the others are done', async () => {
@@ -149,7 +192,7 @@ describe('propagate', () => {
     expect(missing.stderr).toMatch(/--template is required/);
     const consensus = await cli([...base(join(root, 'x')), '--consensus', 'rigid']);
     expect(consensus.code).toBe(2);
-    expect(consensus.stderr).toMatch(/--consensus must be one of affine, none/);
+    expect(consensus.stderr).toMatch(/--consensus must be one of affine, dense, prior, none/);
     const other = join(root, 'other.csv');
     await writeLandmarkFile(other, { landmarks: ['a'], images: [{ image: 'x.png', points: [{ x: 1, y: 1 }] }, { image: 'y.png', points: [{ x: 2, y: 2 }] }] });
     const wrong = await cli(base(join(root, 'x')).map((a) => (a === templateCsv ? other : a)));
@@ -166,7 +209,7 @@ describe.skipIf(!hasSharedData)(`propagate on DICOM radiographs${hasSharedData ?
     const points = [{ x: 700, y: 900 }, { x: 1200, y: 600 }, { x: 1000, y: 1500 }, { x: 400, y: 1700 }];
     await writeLandmarkFile(csv, { landmarks: ['a', 'b', 'c', 'd'], images: [{ image: 'RG2_UNC.dcm', points }] });
     const out = join(root, 'out-cr');
-    const r = await cli(['--model', runDir, '--template', csv, '--template-image', join(dir, 'RG2_UNC.dcm'), '--images', dir, '--out', out, '--size', '128', '--sigma', '3', '--threads', '1', '--consensus', 'none']);
+    const r = await cli(['--model', runDir, '--template', csv, '--template-image', join(dir, 'RG2_UNC.dcm'), '--images', dir, '--out', out, '--size', '128', '--sigma', '3', '--threads', '1', '--consensus', 'none', '--cascade', 'off']);
     expect(r.code, r.stderr).toBe(0);
     const table = await readLandmarkFile(join(out, 'landmarks.csv'));
     const rg2 = table.images.filter((i) => i.image.startsWith('RG2_'));
@@ -174,7 +217,8 @@ describe.skipIf(!hasSharedData)(`propagate on DICOM radiographs${hasSharedData ?
     // identical pixels in every transfer syntax → identical answers
     for (const img of rg2) expect(img.points).toEqual(rg2[0].points);
     // a random-weight model is only trustworthy where it says so: confident points are where they
-    // were placed (one network pixel is 2140/128 ≈ 17 original pixels)
+    // were placed (one network pixel is 2140/128 ≈ 17 original pixels; the global level only, as the
+    // fine levels of random weights wander)
     const confident = rg2[0].points.flatMap((p, i) => (p!.confidence! > 0.5 ? [{ p: p!, i }] : []));
     expect(confident.length).toBeGreaterThanOrEqual(2);
     for (const { p, i } of confident) expect(Math.hypot(p.x - points[i].x, p.y - points[i].y), `point ${i}`).toBeLessThan(9);

@@ -19,16 +19,19 @@
  */
 import { toNetwork, toOriginal } from '../infer/preprocess';
 import { applyAffine, IDENTITY, ransacAffine, type Affine } from './affine';
+import { denseConsensus, predictDense, type DenseConsensusOptions } from './denseConsensus';
 import { centreEmbeddingAt, type ImageFeatures } from './features';
 import { coarseToFull, refinePeak, similarityMap, topPeaks, type Peak } from './search';
 import type { PlacedPoint, Point } from './types';
 
-export type ConsensusMode = 'none' | 'affine';
+export type ConsensusMode = 'none' | 'affine' | 'dense' | 'prior';
 
 export interface PropagationOptions {
   consensus?: ConsensusMode;
   /** Full-resolution refinement window half-width in network pixels (default: the coarse factor — twice the distance to the nearest coarse sample — and at least 4). */
   refineRadius?: number;
+  /** With dense consensus: its settings (denseConsensus.ts). */
+  dense?: DenseConsensusOptions;
   /**
    * With affine consensus: search radius around the map's prediction as a fraction of the network
    * image's long side, at least (default 0.06); it grows with the fit's residual.
@@ -113,13 +116,49 @@ export function propagateToImage(
   target: ImageFeatures,
   opts: PropagationOptions = {},
 ): Array<PropagatedPoint | null> {
+  return propagateGlobal(template, queries, target, opts).points;
+}
+
+export interface GlobalPropagation {
+  points: Array<PropagatedPoint | null>;
+  /** The consensus map between the images' normalised frames ([0, 1] per axis), when one was found. */
+  affine: Affine | null;
+}
+
+/** The target/template size ratio of the anatomy along x and y that an affine between normalised frames implies. */
+export function affineScale(a: Affine | null): { x: number; y: number } {
+  if (!a) return { x: 1, y: 1 };
+  const clampScale = (v: number) => Math.min(1.5, Math.max(1 / 1.5, v));
+  return { x: clampScale(Math.hypot(a[0], a[3])), y: clampScale(Math.hypot(a[1], a[4])) };
+}
+
+export function propagateGlobal(
+  template: ImageFeatures,
+  queries: Array<TemplateQuery | null>,
+  target: ImageFeatures,
+  opts: PropagationOptions = {},
+): GlobalPropagation {
   const radius = opts.refineRadius ?? Math.max(4, target.coarse.factor);
   const searches = queries.map((q) => (q ? coarseSearch(target, q.vector) : null));
 
-  // Shape consensus: an affine map voted for by every landmark's best coarse match.
+  // Shape consensus: an affine map voted for by every landmark's best coarse match ('affine'), or by
+  // mutual matches of the whole image with a local correction ('dense', denseConsensus.ts).
   let affine: Affine | null = null;
+  let predict: ((p: Point) => Point) | null = null;
   let searchRadius = 0;
-  if ((opts.consensus ?? 'affine') === 'affine') {
+  const mode = opts.consensus ?? 'affine';
+  if (mode === 'prior') {
+    // the template's own position in the normalised frame (images framed alike), searched around
+    predict = (p) => p;
+    searchRadius = (opts.consensusRadius ?? 0.04) * Math.max(target.full.width, target.full.height);
+  } else if (mode === 'dense') {
+    const dc = denseConsensus(template.coarse, target.coarse, opts.dense);
+    if (dc) {
+      affine = dc.affine;
+      predict = (p) => predictDense(dc, p, opts.dense?.localSigma);
+      searchRadius = (opts.consensusRadius ?? 0.04) * Math.max(target.full.width, target.full.height);
+    }
+  } else if (mode === 'affine') {
     const used = queries.map((q, i) => (q && searches[i]!.peaks.length ? i : -1)).filter((i) => i >= 0);
     const src = used.map((i) => unit(queries[i]!.net, template));
     const candidates = used.map((i) =>
@@ -128,18 +167,20 @@ export function propagateToImage(
     const minRadius = opts.consensusRadius ?? 0.06;
     const fit = used.length >= 4 ? ransacAffine(src, candidates, minRadius, { hypotheses: [IDENTITY] }) : null;
     if (fit && fit.inliers.filter(Boolean).length >= Math.max(3, Math.ceil(used.length / 3))) {
-      affine = fit.affine;
+      const a = fit.affine;
+      affine = a;
+      predict = (p) => applyAffine(a, p);
       searchRadius = Math.max(minRadius, 2.5 * fit.rms) * Math.max(target.full.width, target.full.height);
     }
   }
 
-  return queries.map((q, i) => {
+  const points = queries.map((q, i) => {
     if (!q) return null;
     const s = searches[i]!;
     if (!s.peaks.length) return null;
     let start = s.peaks[0];
-    if (affine) {
-      const predicted = fromUnit(applyAffine(affine, unit(q.net, template)), target);
+    if (predict) {
+      const predicted = fromUnit(predict(unit(q.net, template)), target);
       start = bestWithin(target, s.map, predicted, searchRadius);
     }
     const hit = refineFrom(target, q.vector, start, radius);
@@ -162,4 +203,5 @@ export function propagateToImage(
     const p = toOriginal(hit, target);
     return { x: p.x, y: p.y, confidence, similarity, secondPeak: s2, cycleError: Number.isFinite(cycleError) ? cycleError : Infinity };
   });
+  return { points, affine };
 }

@@ -163,6 +163,36 @@ export class NccSearch {
     return peaks;
   }
 
+  /** Windows per row and rows of windows of a score map (`scoreMaps`). */
+  get mapSize(): { width: number; height: number } {
+    return { width: this.positionsX, height: this.positionsY };
+  }
+
+  /** The NCC of every window (top-left x, y; row-major over `mapSize`) for each patch; null for a flat patch. */
+  scoreMaps(patches: ReadonlyArray<Patch>): Array<Float32Array | null> {
+    const maps: Array<Float32Array | null> = [];
+    for (let i = 0; i < patches.length; i += 2) {
+      const pair = this.correlatePair(patches[i], patches[i + 1]);
+      for (let j = 0; j < 2 && i + j < patches.length; j++) {
+        const patch = patches[i + j];
+        if (!(patch.norm > 0)) {
+          maps.push(null);
+          continue;
+        }
+        const nx = this.fft.width;
+        const map = new Float32Array(this.positionsX * this.positionsY);
+        for (let y = 0; y < this.positionsY; y++) {
+          for (let x = 0; x < this.positionsX; x++) {
+            const k = y * this.positionsX + x;
+            map[k] = (pair[j][y * nx + x] * this.inverseDeviations[k]) / patch.norm;
+          }
+        }
+        maps.push(map);
+      }
+    }
+    return maps;
+  }
+
   /**
    * Σ T'·I for every window, for two patches at once: with z = T₁ + i·T₂ and Î the image spectrum,
    * IFFT(Î[k]·Z[−k]) = corr(T₁) + i·corr(T₂), since Z[−k] = conj(T̂₁[k]) + i·conj(T̂₂[k]) for real T.

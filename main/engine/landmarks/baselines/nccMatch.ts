@@ -11,9 +11,14 @@
  *    and the peak located to a fraction of a pixel by a quadratic fit.
  *
  * Confidence combines the refined NCC peak with how distinct the search's peak was (see
- * `distinctiveness`). Each landmark is matched independently: no shape constraint, so a finger joint
- * can be confused with its neighbour.
+ * `distinctiveness`). With `consensus: 'none'` (the default) each landmark is matched independently:
+ * no shape constraint, so a finger joint can be confused with its neighbour. `consensus: 'affine'` is
+ * the control for LD's shape consensus (propagate.ts), with the same rule: every landmark's three best
+ * windows (over all scales), and the identity, vote for an affine map between the images' normalised
+ * frames (RANSAC); each landmark then takes its best window within a radius of where the map puts it.
  */
+import { applyAffine, IDENTITY, ransacAffine, type Affine } from '../affine';
+import { topPeaks } from '../search';
 import type { PlacedPoint, Point } from '../types';
 import { mapPoint, resizeGrey, sizeWithLongSide, type GreyImage, type Size } from './greyImage';
 import { cutPatch, NccSearch, refinePeak, WindowSums, type NccPeak, type Patch } from './ncc';
@@ -34,6 +39,10 @@ export interface NccOptions {
   refineRadius?: number;
   /** Windows with a standard deviation below this (intensities in [0, 1]) never match (default 0.01). */
   minStd?: number;
+  /** Shape consensus (see the header); default 'none'. */
+  consensus?: 'none' | 'affine';
+  /** With affine consensus: the minimum search radius and RANSAC threshold, as a fraction of the long side (default 0.06, as LD). */
+  consensusRadius?: number;
 }
 
 export const DEFAULT_NCC_OPTIONS: Required<NccOptions> = {
@@ -44,6 +53,8 @@ export const DEFAULT_NCC_OPTIONS: Required<NccOptions> = {
   refinePatchFraction: 1 / 16,
   refineRadius: 3,
   minStd: 0.01,
+  consensus: 'none',
+  consensusRadius: 0.06,
 };
 
 export interface NccMatch extends PlacedPoint {
@@ -152,7 +163,8 @@ export class NccMatcher {
         candidates[landmark].push({ scale, score: peak.score, point: at(peak), runnerUp: peak.runnerUp && { score: peak.runnerUp.score, point: at(peak.runnerUp) } });
       });
     }
-    const found = candidates.map((c) => bestCandidate(c, this.searchPatchSize / 2));
+    let found = candidates.map((c) => bestCandidate(c, this.searchPatchSize / 2));
+    if (this.options.consensus === 'affine') found = this.withConsensus(search, searchSize, found) ?? found;
 
     const fineLongSide = Math.min(refineLongSide, Math.max(target.width, target.height));
     const fineSize = sizeWithLongSide(target, fineLongSide);
@@ -174,6 +186,71 @@ export class NccMatcher {
       if (!peak) return result;
       const refined = mapPoint({ x: peak.x + patch.offset.x, y: peak.y + patch.offset.y }, fineSize, target);
       return { ...result, ...refined, confidence: clamp01(peak.score) * distinct, refineScore: peak.score };
+    });
+  }
+
+  /**
+   * The affine consensus over every landmark's best windows (see the header), or null when too few
+   * landmarks agree (then each keeps its own best window, as without consensus).
+   */
+  private withConsensus(search: NccSearch, searchSize: Size, found: ReturnType<typeof bestCandidate>[]): ReturnType<typeof bestCandidate>[] | null {
+    const { width: mw, height: mh } = search.mapSize;
+    const half = this.searchPatchSize / 2;
+    // per landmark, the best score over the scales at every window, and which scale gave it
+    const best = this.points.map(() => null as null | { map: Float32Array; scale: Float32Array; offset: Point });
+    for (const { scale, patches } of this.scaled) {
+      const indices = patches.flatMap((p, i) => (p ? [i] : []));
+      const maps = search.scoreMaps(indices.map((i) => patches[i]!));
+      indices.forEach((landmark, k) => {
+        const map = maps[k];
+        if (!map) return;
+        const entry = (best[landmark] ??= { map: new Float32Array(map.length).fill(-Infinity), scale: new Float32Array(map.length), offset: patches[landmark]!.offset });
+        for (let i = 0; i < map.length; i++) {
+          if (map[i] > entry.map[i]) {
+            entry.map[i] = map[i];
+            entry.scale[i] = scale;
+          }
+        }
+      });
+    }
+    const unit = (p: Point, size: Size) => ({ x: (p.x + 0.5) / size.width, y: (p.y + 0.5) / size.height });
+    const minDistance = Math.max(1, Math.round(half));
+    const used = this.points.flatMap((p, i) => (p && best[i] ? [i] : []));
+    if (used.length < 4) return null;
+    const peaks = used.map((i) => topPeaks(best[i]!.map, mw, mh, 3, minDistance));
+    const src = used.map((i) => unit(this.points[i]!, this.template));
+    const candidates = used.map((i, k) => peaks[k].map((p) => ({ p: unit({ x: p.x + best[i]!.offset.x, y: p.y + best[i]!.offset.y }, searchSize), w: Math.max(1e-3, p.score) })));
+    const minRadius = this.options.consensusRadius;
+    const fit = ransacAffine(src, candidates, minRadius, { hypotheses: [IDENTITY] });
+    if (!fit || fit.inliers.filter(Boolean).length < Math.max(3, Math.ceil(used.length / 3))) return null;
+    const affine: Affine = fit.affine;
+    const radius = Math.max(minRadius, 2.5 * fit.rms) * Math.max(searchSize.width, searchSize.height);
+    return found.map((f, landmark) => {
+      const entry = best[landmark];
+      const p = this.points[landmark];
+      if (!entry || !p) return f;
+      const u = applyAffine(affine, unit(p, this.template));
+      // predicted landmark → the top-left of its window
+      const cx = u.x * searchSize.width - 0.5 - entry.offset.x;
+      const cy = u.y * searchSize.height - 0.5 - entry.offset.y;
+      let k = -1;
+      for (let y = Math.max(0, Math.floor(cy - radius)); y <= Math.min(mh - 1, Math.ceil(cy + radius)); y++) {
+        for (let x = Math.max(0, Math.floor(cx - radius)); x <= Math.min(mw - 1, Math.ceil(cx + radius)); x++) {
+          if ((x - cx) ** 2 + (y - cy) ** 2 > radius * radius) continue;
+          const i = y * mw + x;
+          if (k < 0 || entry.map[i] > entry.map[k]) k = i;
+        }
+      }
+      if (k < 0 || !(entry.map[k] > -Infinity)) return f;
+      const x = k % mw;
+      const y = (k - x) / mw;
+      const point = { x: x + entry.offset.x, y: y + entry.offset.y };
+      // the runner-up: the best window elsewhere (at least half a patch away), over all scales
+      let runnerUpScore: number | null = null;
+      for (const q of peaks[used.indexOf(landmark)] ?? []) {
+        if (Math.hypot(q.x - x, q.y - y) >= half && (runnerUpScore === null || q.score > runnerUpScore)) runnerUpScore = q.score;
+      }
+      return { scale: entry.scale[k], score: entry.map[k], point, runnerUpScore };
     });
   }
 
