@@ -29,25 +29,23 @@ const landmarks = PRESETS.landmarks;
 /** The one-setting-at-a-time training ablations of the landmark preset (and the paper's recipe). */
 export function trainingAblations(): RunRole[] {
   const a = landmarks.augment!;
+  const paperScale = a.cropScale[0] === 0.9 && a.cropScale[1] === 1;
   const roles: RunRole[] = [
     { role: 'paper', label: 'LD plain (paper): paper augmentation and negatives, plain argmax', args: ['--preset', 'paper', '--stage', '1', '--size', String(landmarks.size), '--batch', String(landmarks.batch), '--centre-sensitive'] },
-    {
-      role: 'ablate-orientation',
-      label: 'default, but the paper’s orientation invariance (flips 0.5, ±180°, view-2 turns)',
-      args: ['--preset', 'landmarks', '--flip', '0.5', '--rotation', '180', '--view2-turns', 'on', ...(a.viewWarp ? ['--view-warp', 'off'] : [])],
-    },
-    { role: 'ablate-scale', label: 'default, but the paper’s crop scale (90–100 % of the area)', args: ['--preset', 'landmarks', '--crop-scale', '0.9,1'] },
+    // view-2 quarter turns cannot go with the view warp, so this row changes T0 only
+    { role: 'ablate-orientation', label: 'default, but T0 flips (0.5 each) and rotations of ±180° (paper)', args: ['--preset', 'landmarks', '--flip', '0.5', '--rotation', '180'] },
+    paperScale
+      ? { role: 'ablate-scale', label: 'default, but crops of 5–100 % of the area (paper 90–100 %)', args: ['--preset', 'landmarks', '--crop-scale', '0.05,1'] }
+      : { role: 'ablate-scale', label: 'default, but the paper’s crop scale (90–100 % of the area)', args: ['--preset', 'landmarks', '--crop-scale', '0.9,1'] },
     {
       role: 'ablate-negatives',
       label: `default, but ${landmarks.negatives === 'image' ? 'in-batch negatives (paper)' : 'same-image negatives'}`,
       args: ['--preset', 'landmarks', '--negatives', landmarks.negatives === 'image' ? 'batch' : 'image'],
     },
-  ];
-  roles.push(
     a.viewWarp
-      ? { role: 'ablate-warp', label: 'default, but no view-2 warp (paper: views share T0)', args: ['--preset', 'landmarks', '--view-warp', 'off'] }
+      ? { role: 'ablate-warp', label: 'default, but no view-2 warp (paper: both views share T0)', args: ['--preset', 'landmarks', '--view-warp', 'off'] }
       : { role: 'ablate-warp', label: 'default, plus a view-2 warp (×1.25, ±10°, 10 %)', args: ['--preset', 'landmarks', '--view-warp', '1.25,10,0.1'] },
-  );
+  ];
   return roles;
 }
 

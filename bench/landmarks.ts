@@ -98,7 +98,7 @@ async function baselines(set: LandmarkSet): Promise<MethodResult[]> {
   }
   const out: MethodResult[] = [{ set: set.name, method: 'template scaled to the target', seconds: (performance.now() - t) / 1000, evaluation: evaluate(set, scaled) }];
   const grey = greyFromRecord(templateRecord);
-  for (const consensus of ['none', 'affine'] as const) {
+  for (const consensus of ['none', 'affine', 'dense'] as const) {
     t = performance.now();
     const matcher = new NccMatcher(grey, set.templatePoints, { consensus });
     const found: ImageLandmarks[] = [];
@@ -107,7 +107,7 @@ async function baselines(set: LandmarkSet): Promise<MethodResult[]> {
       found.push({ image: target.name, width: record.width, height: record.height, points: matcher.match(greyFromRecord(record)) });
       if ((i + 1) % 16 === 0) log(`  ncc (${consensus}) ${set.name}: ${i + 1}/${set.targets.length}`);
     }
-    const method = consensus === 'none' ? 'multi-scale NCC' : 'multi-scale NCC + shape consensus (affine, as LD)';
+    const method = consensus === 'none' ? 'multi-scale NCC' : `multi-scale NCC + shape consensus (${consensus}, as LD's ${consensus === 'dense' ? 'default' : 'affine option'})`;
     out.push({ set: set.name, method, seconds: (performance.now() - t) / 1000, evaluation: evaluate(set, found) });
   }
   return out;

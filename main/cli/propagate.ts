@@ -28,15 +28,17 @@ export const PROPAGATE_USAGE = `  ld-studio propagate --model <run-dir|checkpoin
       Writes <out>/landmarks.csv (image,landmark,x,y,confidence), <out>/<image>.mrk.json per image
       and <out>/landmarks.coco.json. Confidence in [0, 1]: review the lowest first.
       --scheme ID|file.json  landmark names/order (${BUILTIN_SCHEME_IDS.join(', ')}, or a JSON scheme)
-      --consensus affine|dense|prior|none  shape consensus before each landmark's search:
-                           affine (default): all landmarks vote for an affine map and each is searched near
-                           where it puts it; dense: mutual matches of the whole image vote (with a local
-                           correction); prior: near the template's own position; none: the paper's argmax
+      --consensus dense|affine|prior|none  shape consensus before each landmark's search:
+                           dense (default): mutual matches of the whole image vote for an affine map, with
+                           a local correction, and each landmark is searched near where it puts it; affine:
+                           the landmarks' own best matches vote; prior: near the template's own position;
+                           none: the paper's plain argmax
       --cascade on|off     the multi-scale cascade after the global search (default on): regions around
                            each estimate re-embedded at 2×, 4×, … finer resolution
       --cascade-size N     region side per level, network px (default 64)
       --cascade-radius R   search half-width per level, in that level's px (default 4)
-      --refine none|ncc    a last NCC step at about the original resolution (default none)
+      --refine ncc|none    a last NCC step in two windows, at 512 px and at the original resolution
+                           (≤ 1024 px) (default ncc)
       --size N             network input side (default: the training base size, size·512/448)
       --sigma S            centre-sensitive σ in network px (default: the run's, scaled to --size)
       --fit square|long-side   square (default, as training) or keep the aspect ratio
@@ -138,7 +140,7 @@ async function propagate(args: string[]): Promise<number> {
       size: numberArg(values.size, 'size', { integer: true, min: 16 }),
       sigma: numberArg(values.sigma, 'sigma', { min: 0.1 }),
       fit: oneOf<InputFit>(values.fit, 'fit', ['square', 'long-side']),
-      consensus: oneOf<ConsensusMode>(values.consensus, 'consensus', ['affine', 'dense', 'prior', 'none']),
+      consensus: oneOf<ConsensusMode>(values.consensus, 'consensus', ['dense', 'affine', 'prior', 'none']),
       cascade: cascadeOption(values),
       refine: oneOf(values.refine, 'refine', ['none', 'ncc'] as const),
       threads: numberArg(values.threads, 'threads', { integer: true, min: 0 }),

@@ -48,7 +48,7 @@ export interface PropagationJobOptions {
   consensusRadius?: number;
   /** Multi-scale cascade after the global search (default on); false = the global level only. */
   cascade?: CascadeRequest | false;
-  /** Final NCC refinement at about the original resolution (default off). */
+  /** Final NCC refinement at about the original resolution (default on: 'ncc'). */
   refine?: 'none' | 'ncc';
   threads?: number;
   executionProviders?: OrtExecutionProvider[];
@@ -129,9 +129,9 @@ export function propagationSettings(model: ResolvedModel, opts: Pick<Propagation
     size,
     sigma,
     fit: opts.fit ?? 'square',
-    consensus: opts.consensus ?? 'affine',
+    consensus: opts.consensus ?? 'dense',
     cascade: opts.cascade === false ? false : { ...DEFAULT_CASCADE, ...(opts.cascade ?? {}) },
-    refine: opts.refine ?? 'none',
+    refine: opts.refine ?? 'ncc',
     model: { path: model.path, checkpoint: model.checkpoint, step: model.step, trainingSize: trained.size, centreSigma: trained.centreSigma },
   };
 }

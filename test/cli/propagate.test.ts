@@ -192,7 +192,7 @@ describe('propagate', () => {
     expect(missing.stderr).toMatch(/--template is required/);
     const consensus = await cli([...base(join(root, 'x')), '--consensus', 'rigid']);
     expect(consensus.code).toBe(2);
-    expect(consensus.stderr).toMatch(/--consensus must be one of affine, dense, prior, none/);
+    expect(consensus.stderr).toMatch(/--consensus must be one of dense, affine, prior, none/);
     const other = join(root, 'other.csv');
     await writeLandmarkFile(other, { landmarks: ['a'], images: [{ image: 'x.png', points: [{ x: 1, y: 1 }] }, { image: 'y.png', points: [{ x: 2, y: 2 }] }] });
     const wrong = await cli(base(join(root, 'x')).map((a) => (a === templateCsv ? other : a)));

@@ -82,7 +82,11 @@ export function mutualMatches(template: CoarseMap, target: CoarseMap, stride = 2
 }
 
 export function denseConsensus(template: CoarseMap, target: CoarseMap, opts: DenseConsensusOptions = {}): DenseConsensus | null {
-  const matches = mutualMatches(template, target, opts.stride ?? 2);
+  return consensusFromMatches(mutualMatches(template, target, opts.stride ?? 2), opts);
+}
+
+/** RANSAC affine and local residuals from mutual matches, whatever found them (LD features or NCC patches). */
+export function consensusFromMatches(matches: Match[], opts: DenseConsensusOptions = {}): DenseConsensus | null {
   if (matches.length < 6) return null;
   const threshold = opts.threshold ?? 0.03;
   const fit = ransacAffine(

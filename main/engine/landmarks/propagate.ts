@@ -11,11 +11,14 @@
  * - cycle consistency: the match, searched back in the template, should land on the template point:
  *   exp(−½(d/σ)²) with d the distance in network pixels and σ the centre-sensitive σ.
  *
- * With `consensus: 'affine'` (the default; 'none' is the paper's plain argmax) the template→target
- * correspondences of all landmarks (each landmark's three best peaks, and the identity "same place in
- * the normalised frame") vote for an affine map (RANSAC); each landmark is then searched
+ * With `consensus: 'affine'` (this function's default; 'none' is the paper's plain argmax) the
+ * template→target correspondences of all landmarks (each landmark's three best peaks, and the identity
+ * "same place in the normalised frame") vote for an affine map (RANSAC); each landmark is then searched
  * only within a radius of where that map sends it, which removes matches on look-alike structures far
- * from where the anatomy puts the point.
+ * from where the anatomy puts the point. `consensus: 'dense'` (the propagation job's default) lets
+ * mutual matches of the whole image vote instead, with a local correction (denseConsensus.ts), so a
+ * landmark's prediction depends on no other landmark; 'prior' searches around the template's own
+ * position. The job then refines each point through the cascade (cascade.ts) and NCC (nccRefine.ts).
  */
 import { toNetwork, toOriginal } from '../infer/preprocess';
 import { applyAffine, IDENTITY, ransacAffine, type Affine } from './affine';

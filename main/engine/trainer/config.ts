@@ -144,7 +144,7 @@ export const PRESETS: Record<'paper' | 'landmarks', TrainPreset> = {
     lr: 1e-3,
     lrHalveEvery: PAPER_DEFAULTS.lrHalveEvery,
     centreSensitive: true,
-    augment: { hflipP: 0, vflipP: 0, rotationDeg: 10, cropScale: [0.05, 1], view2Turns: false },
+    augment: { hflipP: 0, vflipP: 0, rotationDeg: 10, cropScale: [0.9, 1], view2Turns: false, viewWarp: [1.25, 10, 0.1] },
     negatives: 'image',
     minutes: 30,
   },

@@ -16,8 +16,12 @@
  * the control for LD's shape consensus (propagate.ts), with the same rule: every landmark's three best
  * windows (over all scales), and the identity, vote for an affine map between the images' normalised
  * frames (RANSAC); each landmark then takes its best window within a radius of where the map puts it.
+ * `consensus: 'dense'` is the control for LD's dense consensus (denseConsensus.ts): a grid of template
+ * patches is matched over the whole target, mutual matches (the target window's best match lands back
+ * on the grid point) vote for the affine, and its local residuals correct each prediction.
  */
 import { applyAffine, IDENTITY, ransacAffine, type Affine } from '../affine';
+import { consensusFromMatches, predictDense, type Match } from '../denseConsensus';
 import { topPeaks } from '../search';
 import type { PlacedPoint, Point } from '../types';
 import { mapPoint, resizeGrey, sizeWithLongSide, type GreyImage, type Size } from './greyImage';
@@ -40,8 +44,11 @@ export interface NccOptions {
   /** Windows with a standard deviation below this (intensities in [0, 1]) never match (default 0.01). */
   minStd?: number;
   /** Shape consensus (see the header); default 'none'. */
-  consensus?: 'none' | 'affine';
-  /** With affine consensus: the minimum search radius and RANSAC threshold, as a fraction of the long side (default 0.06, as LD). */
+  consensus?: 'none' | 'affine' | 'dense';
+  /**
+   * The search radius around the consensus prediction, as a fraction of the long side (as LD: 0.06
+   * for affine, also its RANSAC threshold and minimum; 0.04 for dense). Default: by consensus.
+   */
   consensusRadius?: number;
 }
 
@@ -54,7 +61,7 @@ export const DEFAULT_NCC_OPTIONS: Required<NccOptions> = {
   refineRadius: 3,
   minStd: 0.01,
   consensus: 'none',
-  consensusRadius: 0.06,
+  consensusRadius: Number.NaN, // by consensus
 };
 
 export interface NccMatch extends PlacedPoint {
@@ -119,6 +126,8 @@ function checkOptions(o: Required<NccOptions>): void {
 export class NccMatcher {
   readonly options: Required<NccOptions>;
   private readonly searchPatchSize: number;
+  /** The template at the search resolution and scale 1 (the dense consensus's grid). */
+  private readonly searchTemplate: GreyImage;
   private readonly scaled: ScaledTemplate[];
   /** Template resized for refinement, by long side (lazily, as targets need them). */
   private readonly refineTemplates = new Map<number, GreyImage>();
@@ -132,6 +141,8 @@ export class NccMatcher {
     checkOptions(this.options);
     const { searchLongSide, patchFraction, scales } = this.options;
     this.searchPatchSize = Math.max(3, Math.round(searchLongSide * patchFraction));
+    const searchSize = sizeWithLongSide(template, searchLongSide);
+    this.searchTemplate = resizeGrey(template, searchSize.width, searchSize.height);
     this.scaled = scales.map((scale) => {
       const size = sizeWithLongSide(template, searchLongSide * scale);
       const image = resizeGrey(template, size.width, size.height);
@@ -164,7 +175,7 @@ export class NccMatcher {
       });
     }
     let found = candidates.map((c) => bestCandidate(c, this.searchPatchSize / 2));
-    if (this.options.consensus === 'affine') found = this.withConsensus(search, searchSize, found) ?? found;
+    if (this.options.consensus !== 'none') found = this.withConsensus(search, searchSize, target, found) ?? found;
 
     const fineLongSide = Math.min(refineLongSide, Math.max(target.width, target.height));
     const fineSize = sizeWithLongSide(target, fineLongSide);
@@ -193,7 +204,7 @@ export class NccMatcher {
    * The affine consensus over every landmark's best windows (see the header), or null when too few
    * landmarks agree (then each keeps its own best window, as without consensus).
    */
-  private withConsensus(search: NccSearch, searchSize: Size, found: ReturnType<typeof bestCandidate>[]): ReturnType<typeof bestCandidate>[] | null {
+  private withConsensus(search: NccSearch, searchSize: Size, target: GreyImage, found: ReturnType<typeof bestCandidate>[]): ReturnType<typeof bestCandidate>[] | null {
     const { width: mw, height: mh } = search.mapSize;
     const half = this.searchPatchSize / 2;
     // per landmark, the best score over the scales at every window, and which scale gave it
@@ -216,20 +227,31 @@ export class NccMatcher {
     const unit = (p: Point, size: Size) => ({ x: (p.x + 0.5) / size.width, y: (p.y + 0.5) / size.height });
     const minDistance = Math.max(1, Math.round(half));
     const used = this.points.flatMap((p, i) => (p && best[i] ? [i] : []));
-    if (used.length < 4) return null;
+    if (used.length < (this.options.consensus === 'dense' ? 1 : 4)) return null;
     const peaks = used.map((i) => topPeaks(best[i]!.map, mw, mh, 3, minDistance));
-    const src = used.map((i) => unit(this.points[i]!, this.template));
-    const candidates = used.map((i, k) => peaks[k].map((p) => ({ p: unit({ x: p.x + best[i]!.offset.x, y: p.y + best[i]!.offset.y }, searchSize), w: Math.max(1e-3, p.score) })));
-    const minRadius = this.options.consensusRadius;
-    const fit = ransacAffine(src, candidates, minRadius, { hypotheses: [IDENTITY] });
-    if (!fit || fit.inliers.filter(Boolean).length < Math.max(3, Math.ceil(used.length / 3))) return null;
-    const affine: Affine = fit.affine;
-    const radius = Math.max(minRadius, 2.5 * fit.rms) * Math.max(searchSize.width, searchSize.height);
+    let predict: (p: Point) => Point;
+    let radius: number;
+    const long = Math.max(searchSize.width, searchSize.height);
+    if (this.options.consensus === 'dense') {
+      const dc = consensusFromMatches(this.denseMatches(search, resizeGrey(target, searchSize.width, searchSize.height)));
+      if (!dc) return null;
+      predict = (p) => predictDense(dc, p);
+      radius = (Number.isFinite(this.options.consensusRadius) ? this.options.consensusRadius : 0.04) * long;
+    } else {
+      const src = used.map((i) => unit(this.points[i]!, this.template));
+      const candidates = used.map((i, k) => peaks[k].map((p) => ({ p: unit({ x: p.x + best[i]!.offset.x, y: p.y + best[i]!.offset.y }, searchSize), w: Math.max(1e-3, p.score) })));
+      const minRadius = Number.isFinite(this.options.consensusRadius) ? this.options.consensusRadius : 0.06;
+      const fit = ransacAffine(src, candidates, minRadius, { hypotheses: [IDENTITY] });
+      if (!fit || fit.inliers.filter(Boolean).length < Math.max(3, Math.ceil(used.length / 3))) return null;
+      const affine: Affine = fit.affine;
+      predict = (p) => applyAffine(affine, p);
+      radius = Math.max(minRadius, 2.5 * fit.rms) * long;
+    }
     return found.map((f, landmark) => {
       const entry = best[landmark];
       const p = this.points[landmark];
       if (!entry || !p) return f;
-      const u = applyAffine(affine, unit(p, this.template));
+      const u = predict(unit(p, this.template));
       // predicted landmark → the top-left of its window
       const cx = u.x * searchSize.width - 0.5 - entry.offset.x;
       const cy = u.y * searchSize.height - 0.5 - entry.offset.y;
@@ -251,6 +273,36 @@ export class NccMatcher {
         if (Math.hypot(q.x - x, q.y - y) >= half && (runnerUpScore === null || q.score > runnerUpScore)) runnerUpScore = q.score;
       }
       return { scale: entry.scale[k], score: entry.map[k], point, runnerUpScore };
+    });
+  }
+
+  /**
+   * Mutual matches of a grid of template patches (every half patch, at scale 1) over the whole target,
+   * in normalised coordinates: the target window's own best match in the template must land within a
+   * quarter patch of the grid point.
+   */
+  private denseMatches(search: NccSearch, targetSearch: GreyImage): Match[] {
+    const p = this.searchPatchSize;
+    const stride = Math.max(1, Math.round(p / 2));
+    const tpl = this.searchTemplate;
+    const grid: Point[] = [];
+    for (let y = p / 2; y <= tpl.height - p / 2; y += stride) for (let x = p / 2; x <= tpl.width - p / 2; x += stride) grid.push({ x, y });
+    const patches = grid.map((g) => cutPatch(tpl, g, p));
+    const usable = grid.flatMap((g, i) => (patches[i] && patches[i]!.norm > 0 ? [i] : []));
+    const forward = search.search(usable.map((i) => patches[i]!));
+    const back = new NccSearch(tpl, p, this.options.minStd);
+    const hits = usable.flatMap((i, k) => (forward[k] ? [{ i, at: { x: forward[k]!.x + patches[i]!.offset.x, y: forward[k]!.y + patches[i]!.offset.y }, score: forward[k]!.score }] : []));
+    const reverse = hits.map((h) => cutPatch(targetSearch, h.at, p));
+    const ok = hits.flatMap((h, k) => (reverse[k] && reverse[k]!.norm > 0 ? [k] : []));
+    const backPeaks = back.search(ok.map((k) => reverse[k]!));
+    const unit = (q: Point, size: Size) => ({ x: (q.x + 0.5) / size.width, y: (q.y + 0.5) / size.height });
+    return ok.flatMap((k, j) => {
+      const b = backPeaks[j];
+      const h = hits[k];
+      if (!b) return [];
+      const bp = { x: b.x + reverse[k]!.offset.x, y: b.y + reverse[k]!.offset.y };
+      if (Math.max(Math.abs(bp.x - grid[h.i].x), Math.abs(bp.y - grid[h.i].y)) > p / 4) return [];
+      return [{ src: unit(grid[h.i], tpl), dst: unit(h.at, targetSearch), score: h.score }];
     });
   }
 
