@@ -15,6 +15,12 @@ Usage:
   ld-studio pretrain --images <dir> --out <run-dir> [options]
       Learn local discrimination (Chen et al., TPAMI 2023) from a folder of images
       (DICOM, PNG, JPEG, TIFF). Writes <run-dir>/run.json, loss.csv and checkpoints/.
+      --preset paper|landmarks   defaults for every setting below: paper (default), or landmarks,
+                           the one-shot landmark recipe (stage 1, 128², batch 2, centre-sensitive, no flips,
+                           ±10°, no view-2 turns, a view-2 warp, same-image negatives, 30 minutes);
+                           options given explicitly override the preset's
+      --minutes N          train for about N minutes: the first steps are timed and the step count
+                           fixed from their speed (recorded in run.json; --resume continues exactly)
       --stage 1|2|both     1: patch discrimination + mixup; 2: + region discrimination
                            and entropy; both (default): stage 1 then stage 2
       --steps N            total optimisation steps (paper: 100000 = 20000 + 80000)
@@ -30,6 +36,14 @@ Usage:
       --centre-sensitive   centre-sensitive averaging for one-shot landmarks (ld-method.md §6.1):
                            Gaussian-weighted patch embeddings, so similarity peaks at the exact point
       --centre-sigma S     its σ in px at the training size (default size·14/448, the spec's 14 at 448)
+      --rotation DEG       T0 rotation by U[−DEG, DEG] (paper 180)
+      --flip P             T0 left-right and top-bottom flip probability (paper 0.5)
+      --view2-turns on|off view 2 turned by a random multiple of 90° (paper on)
+      --crop-scale MIN,MAX T0 crop area as a fraction of the image (paper 0.9,1)
+      --view-warp S,DEG,T|off   view 2 also warped by a random similarity: scale up to ×S, ±DEG,
+                           shifts up to T of the crop (paper off; needs --view2-turns off, --centre-sensitive)
+      --negatives batch|image   patch-discrimination negatives: every other patch of the batch
+                           (paper) or only the other patches of the same image
       --checkpoint-every N write a checkpoint every N steps (default 1000; also at the end/cancel)
       --engine auto|tfjs|torch   auto (default): PyTorch when a Python with torch is found, else tfjs
       --backend auto|tensorflow|webgpu|wasm|cpu   tfjs backend (default auto; naming one picks tfjs)

@@ -3,7 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { runCli } from '../helpers/cli';
+import { PRESETS } from '../../main/engine/trainer/config';
+import { readSafetensors } from '../../main/project/safetensors';
 import { dataPath, hasSharedData, sharedDataSkipReason } from '../helpers/sharedData';
+import { hasTorch, torchSkipReason } from '../helpers/torch';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'ld-cli-'));
 
@@ -129,5 +132,71 @@ describe.skipIf(!hasSharedData)(`ld-studio pretrain on the hand radiographs${has
     const more = await runCli(['pretrain', '--images', hand, '--out', runDir, '--steps', String(summary.completedSteps + 1), '--resume']);
     expect(more.code, more.stderr).toBe(0);
     expect(readLoss(runDir).map((row) => Number(row[0]))).toEqual(Array.from({ length: summary.completedSteps + 1 }, (_, i) => i + 1));
+  });
+});
+
+const checkpointTensors = (runDir: string, step: number) => readSafetensors(join(runDir, 'checkpoints', `step-${String(step).padStart(8, '0')}.safetensors`)).tensors;
+
+describe.skipIf(!hasSharedData || !hasTorch)(`ld-studio pretrain --minutes and --preset${hasSharedData && hasTorch ? '' : ` (skipped: ${sharedDataSkipReason || torchSkipReason})`}`, () => {
+  const hand = dataPath('landmarks/hand');
+  const small = ['--images', hand, '--size', '32', '--batch', '1', '--engine', 'torch'];
+
+  test('--minutes times the first steps, fixes the step count in run.json, and resumes exactly: --minutes then --resume --steps equals a plain --steps run', async () => {
+    const timed = join(tmp(), 'run');
+    const r = await runCli(['pretrain', ...small, '--stage', '1', '--out', timed, '--minutes', '0.05']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/time budget: \d+ steps at [\d.]+ s\/step \(timed over 10 steps\), recorded in run\.json/);
+    const run = JSON.parse(readFileSync(join(timed, 'run.json'), 'utf8'));
+    const n = run.settings.steps as number;
+    expect(n).toBeLessThan(1000);
+    expect(run.completedSteps).toBe(n);
+    expect(run.settings.minutes).toBe(0.05);
+    expect(run.settings.budget.timedSteps).toBe(10);
+    // the budget: 3 s of steps at the measured speed, and at least one step after the 11 it took to time them
+    expect(n).toBe(Math.max(12, Math.floor((0.05 * 60) / run.settings.budget.secondsPerStep)));
+    expect(readLoss(timed)).toHaveLength(n);
+
+    const more = await runCli(['pretrain', '--images', hand, '--out', timed, '--resume', '--steps', String(n + 2)]);
+    expect(more.code, more.stderr).toBe(0);
+    expect(more.stderr).not.toMatch(/time budget/); // a run with a budget is not timed again
+    const plain = join(tmp(), 'run');
+    const p = await runCli(['pretrain', ...small, '--stage', '1', '--out', plain, '--steps', String(n + 2)]);
+    expect(p.code, p.stderr).toBe(0);
+    // the learning-rate schedule does not depend on the length: the same weights, bit for bit
+    const ta = checkpointTensors(timed, n + 2);
+    const tb = checkpointTensors(plain, n + 2);
+    expect([...ta.keys()].sort()).toEqual([...tb.keys()].sort());
+    for (const [key, t] of ta) expect(Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).equals(Buffer.from(tb.get(key)!.data.buffer, tb.get(key)!.data.byteOffset, tb.get(key)!.data.byteLength)), key).toBe(true);
+    const a = readLoss(timed);
+    const b = readLoss(plain);
+    expect(a.map((row) => row[6])).toEqual(b.map((row) => row[6]));
+  });
+
+  test('--preset landmarks records the recipe in run.json; an explicit option overrides the preset', async () => {
+    const runDir = join(tmp(), 'run');
+    const r = await runCli(['pretrain', '--images', hand, '--out', runDir, '--preset', 'landmarks', '--size', '32', '--batch', '1', '--steps', '2', '--rotation', '5', '--engine', 'torch']);
+    expect(r.code, r.stderr).toBe(0);
+    const s = JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')).settings;
+    expect(s).toMatchObject({ preset: 'landmarks', stage: '1', size: 32, batch: 1, steps: 2, negatives: PRESETS.landmarks.negatives });
+    expect(s.centreSigma).toBeCloseTo((32 * 14) / 448, 10);
+    expect(s.augment).toEqual({ ...PRESETS.landmarks.augment, rotationDeg: 5 });
+    expect(s.minutes).toBeUndefined(); // --steps replaces the preset's 30 minutes
+  });
+
+  test.each([
+    [['--minutes', '5', '--steps', '10'], /--minutes and --steps both set the length of the run/],
+    [['--minutes', '0'], /--minutes expects a positive number/],
+    [['--crop-scale', '0.5'], /--crop-scale expects MIN,MAX/],
+    [['--crop-scale', '0.9,0.5'], /--crop-scale expects MIN,MAX/],
+    [['--rotation', '200'], /--rotation expects a number in \[0, 180\]/],
+    [['--flip', '2'], /--flip expects a number in \[0, 1\]/],
+    [['--view-warp', '0.5,10,0.1'], /--view-warp expects SCALE,DEGREES,SHIFT/],
+    [['--view-warp', '1.2,10,0.1'], /needs view2Turns off/],
+    [['--negatives', 'others'], /--negatives must be one of batch, image/],
+    [['--preset', 'cc2d'], /--preset must be one of paper, landmarks/],
+  ])('bad training options %j: exit 2 with the reason', async (extra, message) => {
+    const r = await runCli(['pretrain', '--images', hand, '--out', join(tmp(), 'run'), ...extra]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
   });
 });

@@ -138,3 +138,42 @@ class ViewWarp(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class GeometryOptions(unittest.TestCase):
+    """The landmark preset's augmentation options against the paper's draws: the same random numbers, other
+    ranges (main/engine/data/augment.ts has the same relations in test/engine/data/geometryOptions.test.ts)."""
+
+    def test_rotation_range_scales_the_paper_angle_and_flip_probabilities_hold(self):
+        for seed in range(1, 201):
+            paper = draw_t0(random.Random(seed), 146)
+            ours = draw_t0(random.Random(seed), 146, Augmentation(hflip_p=0.0, vflip_p=1.0, rotation_deg=10.0))
+            self.assertAlmostEqual(ours.angle, paper.angle * 10 / 180, places=12)
+            self.assertFalse(ours.hflip)
+            self.assertTrue(ours.vflip)
+
+    def test_crop_area_fraction_stays_in_its_range(self):
+        aug = Augmentation(crop_scale=(0.05, 1.0))
+        for seed in range(1, 201):
+            top, left, h, w = draw_t0(random.Random(seed), 146, aug).crop
+            self.assertGreaterEqual(w * h / 146 ** 2, 0.05 - (w + h + 1) / 146 ** 2)
+            self.assertLessEqual(w * h, 146 ** 2)
+        _, _, h, w = draw_t0(random.Random(7), 200, Augmentation(crop_scale=(0.25, 0.25))).crop
+        self.assertLessEqual(abs(math.sqrt(w * h) - 100), 1)
+
+    def test_no_view2_turns_and_the_stream_is_the_papers(self):
+        images = [torch.rand(1, 37, 37, generator=torch.Generator().manual_seed(i)) for i in range(4)]
+        a, b = random.Random(11), random.Random(11)
+        make_batch(images, a, 2, 32, 1)
+        batch = make_batch(images, b, 2, 32, 1, aug=Augmentation(hflip_p=0.0, vflip_p=0.0, rotation_deg=10.0, view2_turns=False))
+        self.assertEqual(a.getstate(), b.getstate())
+        self.assertEqual(batch.f, [0, 0, 0, 0])
+        self.assertEqual(batch.k, [0, 0, 0, 0])
+
+    def test_still_geometry_gives_views_that_differ_only_in_colour(self):
+        img = torch.rand(1, 37, 37, generator=torch.Generator().manual_seed(3))
+        still = Augmentation(hflip_p=0.0, vflip_p=0.0, rotation_deg=0.0, crop_scale=(1.0, 1.0), view2_turns=False)
+        b = make_batch([img], random.Random(3), 1, 32, 1, normalize=False, aug=still)
+        v1, v2 = b.x[0].flatten(), b.x[2].flatten()
+        r = float(torch.corrcoef(torch.stack([v1, v2]))[0, 1])
+        self.assertGreater(r, 0.9)

@@ -354,8 +354,9 @@ export const PAPER_GEOMETRY: GeometrySettings = {
 
 /**
  * Draw order: `bernoulli(p)` hflip, `bernoulli(p)` vflip, `uniform(−r, r)` angle, then the
- * RandomResizedCrop draws on the size × size canvas (see `randomResizedCropParams`). The same draws
- * whatever the settings (a flip with p = 0 still draws), so the stream never depends on them.
+ * RandomResizedCrop draws on the size × size canvas (see `randomResizedCropParams`). Flips and the
+ * angle draw whatever their settings (a flip with p = 0 still draws); the crop's retries, as
+ * torchvision's, depend on its area range.
  */
 export function drawT0(rng: RandomSource, size: number, g: GeometrySettings = PAPER_GEOMETRY): T0Params {
   const hflip = rng.bernoulli(g.hflipP);

@@ -40,8 +40,9 @@ GREY_STD = [0.5]
 @dataclass(frozen=True)
 class Augmentation:
     """The geometric settings of T0 and view 2 that a run may change (config key `augment`, mirrored by
-    AugmentSettings in main/engine/data/augment.ts). Defaults are the paper's; every draw is made whatever
-    the settings (a flip with p = 0 still draws), so the random stream never depends on them."""
+    GeometrySettings in main/engine/data/augment.ts). Defaults are the paper's. Flips, the angle and the
+    view-2 turn draw whatever their settings (a flip with p = 0 still draws); the crop's retries depend on
+    its area range (as torchvision's); the warp draws only when it is on."""
     hflip_p: float = HFLIP_P
     vflip_p: float = VFLIP_P
     rotation_deg: float = BASE_ROTATION_DEG
