@@ -74,7 +74,7 @@ async function main(): Promise<void> {
       child: { type: 'string' }, case: { type: 'string' }, backends: { type: 'string' }, steps: { type: 'string' },
       json: { type: 'string' }, 'no-torch': { type: 'boolean' }, device: { type: 'string' },
       train: { type: 'boolean' }, budgets: { type: 'string' }, 'ablation-minutes': { type: 'string' }, sets: { type: 'string' },
-      'spine-targets': { type: 'string' }, 'speed-images': { type: 'string' },
+      'spine-targets': { type: 'string' }, 'speed-images': { type: 'string' }, 'ablation-sets': { type: 'string' },
       work: { type: 'string' }, size: { type: 'string' }, batch: { type: 'string' }, init: { type: 'string' }, clusters: { type: 'string' },
       slope: { type: 'string' }, 'select-images': { type: 'string' }, 'test-images': { type: 'string' }, 'no-train': { type: 'boolean' },
     },
@@ -113,6 +113,7 @@ async function main(): Promise<void> {
       budgets: list(values.budgets, '10,30,60').map(Number),
       ablationMinutes: Number(values['ablation-minutes'] ?? 10),
       sets: list(values.sets, 'hand,spine') as Array<'hand' | 'spine'>,
+      ablationSets: values['ablation-sets'] ? (list(values['ablation-sets'], '') as Array<'hand' | 'spine'>) : undefined,
       spineTargets: values['spine-targets'] ? Number(values['spine-targets']) : undefined,
       speedImages: Number(values['speed-images'] ?? 150),
       cacheDir: resolve('out/bench/landmark-features'),
@@ -130,12 +131,12 @@ async function main(): Promise<void> {
         h ? `${pct(h.mean)} (${pct(h.median)})` : '—',
         e.successRates.map((x) => (x.rate == null ? "—" : (100 * x.rate).toFixed(0))).join(' / '),
         e.confidence.spearmanRho == null ? '—' : e.confidence.spearmanRho.toFixed(2),
-        training ? `${training.minutes ?? '?'} (${training.steps} steps)` : '—',
+        training ? `${training.minutes ?? '?'}${training.wallMinutes != null ? ` [wall ${training.wallMinutes}]` : ''} (${training.steps} steps)` : '—',
         seconds.toFixed(1),
       ];
     });
     process.stdout.write(`\nOne-shot landmarks (${new Date().toISOString()}, ${cpus().length} CPU cores, ${cpus()[0]?.model ?? ''})\n`);
-    process.stdout.write(table([['set', 'method', 'MRE px ± SD', 'median px', 'MRE (median) / height', 'SDR 10/20/40 px %', 'ρ(conf, err)', 'pretrain min (steps)', 'propagate s'], ...rows]) + '\n');
+    process.stdout.write(table([['set', 'method', 'MRE px ± SD', 'median px', 'MRE (median) / height', 'SDR 10/20/40 px %', 'ρ(conf, err)', 'pretrain min [wall] (steps)', 'propagate s'], ...rows]) + '\n');
     const failed = r.speed as unknown as { error?: string } | null;
     if (failed?.error) process.stdout.write(`- speed: failed: ${failed.error}\n`);
     else if (r.speed) {

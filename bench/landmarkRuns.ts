@@ -11,7 +11,7 @@
  * ablation budget; they are compared with the default's checkpoint for the same budget.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PRESETS } from '../main/engine/trainer/config';
 
@@ -73,10 +73,29 @@ export interface TrainContext {
   log: (s: string) => void;
 }
 
-function pretrain(ctx: TrainContext, args: string[]): void {
+/** Wall time of each training segment, kept beside the run (bench-wall.json): steps reached, seconds. */
+const WALL_FILE = 'bench-wall.json';
+type WallSegments = Array<{ toStep: number; seconds: number }>;
+
+function readWall(dir: string): WallSegments {
+  const path = join(dir, WALL_FILE);
+  return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as WallSegments) : [];
+}
+
+/** Wall minutes of training up to `step` (the segments that reached it), or null if not timed here. */
+export function wallMinutesTo(dir: string, step: number): number | null {
+  const segments = readWall(dir).filter((s) => s.toStep <= step);
+  if (!segments.length || segments[segments.length - 1].toStep !== step) return null;
+  return Math.round(segments.reduce((sum, s) => sum + s.seconds, 0) / 6) / 10;
+}
+
+function pretrain(ctx: TrainContext, dir: string, args: string[]): void {
   ctx.log(`  ld-studio pretrain ${args.join(' ')}`);
-  const res = spawnSync(process.execPath, [ctx.cli, 'pretrain', '--images', ctx.images, ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const t = performance.now();
+  const res = spawnSync(process.execPath, [ctx.cli, 'pretrain', '--images', ctx.images, '--out', dir, ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
   if (res.status !== 0) throw new Error(`pretrain ${args.join(' ')} failed (exit ${res.status ?? res.signal})`);
+  const toStep = readRunInfo(dir)?.completedSteps ?? 0;
+  writeFileSync(join(dir, WALL_FILE), JSON.stringify([...readWall(dir), { toStep, seconds: (performance.now() - t) / 1000 }]) + '\n');
 }
 
 /** Train (or complete) the default run through every budget; returns the checkpoint step of each. */
@@ -84,7 +103,7 @@ export function trainDefault(ctx: TrainContext, dir: string, budgets: number[], 
   const sorted = [...budgets].sort((a, b) => a - b);
   let info = readRunInfo(dir);
   if (!info && train) {
-    pretrain(ctx, ['--out', dir, '--preset', 'landmarks', '--minutes', String(sorted[0]), '--checkpoint-every', '100000']);
+    pretrain(ctx, dir, ['--preset', 'landmarks', '--minutes', String(sorted[0]), '--checkpoint-every', '100000']);
     info = readRunInfo(dir);
   }
   if (!info) return null;
@@ -93,7 +112,7 @@ export function trainDefault(ctx: TrainContext, dir: string, budgets: number[], 
     const n = b === info.settings.minutes ? info.settings.steps ?? stepsForBudget(info, b) : stepsForBudget(info, b);
     if (info.completedSteps < n) {
       if (!train) break;
-      pretrain(ctx, ['--out', dir, '--resume', '--steps', String(n)]);
+      pretrain(ctx, dir, ['--resume', '--steps', String(n)]);
       info = readRunInfo(dir)!;
     }
     if (existsSync(join(dir, 'checkpoints', `step-${String(n).padStart(8, '0')}.safetensors`))) steps.set(b, n);
@@ -105,6 +124,6 @@ export function trainDefault(ctx: TrainContext, dir: string, budgets: number[], 
 export function trainRole(ctx: TrainContext, dir: string, role: RunRole, minutes: number, train: boolean): boolean {
   if (readRunInfo(dir)?.completedSteps) return true;
   if (!train) return false;
-  pretrain(ctx, ['--out', dir, ...role.args, '--minutes', String(minutes), '--checkpoint-every', '100000']);
+  pretrain(ctx, dir, [...role.args, '--minutes', String(minutes), '--checkpoint-every', '100000']);
   return Boolean(readRunInfo(dir)?.completedSteps);
 }

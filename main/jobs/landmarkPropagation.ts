@@ -288,6 +288,10 @@ export async function runPropagation(opts: PropagationJobOptions): Promise<Propa
             points[k] = { ...p, confidence: p.confidence * Math.exp(-0.5 * (d / 2) ** 2) };
           });
         }
+        // the viewer's bounds: an answer off the image is never the anatomy, and a drag could not reach it
+        points.forEach((p, k) => {
+          if (p) points[k] = { ...p, x: Math.min(Math.max(p.x, -0.5), features.source.width - 0.5), y: Math.min(Math.max(p.y, -0.5), features.source.height - 0.5) };
+        });
         propagateMs += performance.now() - t;
         images.push({ image: name, width: features.source.width, height: features.source.height, geometry: features.source.geometry, points });
         opts.onProgress?.({ done: i + 1, total: opts.images.length, image: name, cached });

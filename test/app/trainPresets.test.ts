@@ -43,7 +43,7 @@ describe('the landmark recipe and training by time: options, contract, configura
       preset: 'landmarks', stage: p.stage, size: p.size, batch: p.batch, lr: p.lr, lrHalveEvery: p.lrHalveEvery, centreSensitive: true, minutes: p.minutes,
     });
     expect(options.landmarkPresetNotes).toEqual(presetNotes('landmarks'));
-    expect(options.landmarkPresetNotes.join('; ')).toMatch(/augmentation: no flips \(paper 0\.5 each way\), rotation ±10° \(paper ±180°\), crops of 5–100 % of the area \(paper 90–100 %\), no quarter turns of view 2 \(paper on\)/);
+    expect(options.landmarkPresetNotes.join('; ')).toMatch(/augmentation: no flips \(paper 0\.5 each way\), rotation ±10° \(paper ±180°\), no quarter turns of view 2 \(paper on\), view 2 warped \(scale ×1\.25, ±10°, shifts 10 %; paper none\)/);
     expect(options.landmarkPresetNotes.join('; ')).toMatch(/negatives from the same image only \(paper: every patch of the batch\)/);
     // the other choices are unchanged: neither has a recipe nor a time budget
     expect(options.paperDefaults.preset ?? options.paperDefaults.minutes).toBeUndefined();
