@@ -138,7 +138,7 @@ async function pretrain(args: string[]): Promise<number> {
       if (e.losses.rd !== undefined) terms.push(`rd ${e.losses.rd.toFixed(3)}`, `ent ${e.losses.ent!.toFixed(3)}`);
       if (e.losses.g !== undefined) terms.push(`g ${e.losses.g.toFixed(3)}`, `d ${e.losses.d?.toFixed(3)}`);
       const timing = e.totalSteps >= BUDGET_PROVISIONAL_STEPS; // --minutes: steps not fixed yet
-      bar.update(e.step, timing ? Math.max(e.step, BUDGET_TIMED_STEPS + 1) : e.totalSteps, `${timing ? 'timing steps for the budget, ' : ''}stage ${e.stage} loss ${e.losses.loss.toFixed(4)} (${terms.join(' ')}) ${e.imagesPerSecond.toFixed(2)} img/s ETA ${formatDuration(e.etaSeconds)}`);
+      bar.update(e.step, timing ? Math.max(e.step, BUDGET_TIMED_STEPS + 1) : e.totalSteps, `${timing ? 'timing steps for the budget, ' : ''}stage ${e.stage} loss ${e.losses.loss.toFixed(4)} (${terms.join(' ')}) ${e.imagesPerSecond.toFixed(2)} img/s${timing ? '' : ` ETA ${formatDuration(e.etaSeconds)}`}`);
     } else if (e.type === 'budget') {
       bar.message(`time budget: ${e.steps} steps at ${e.secondsPerStep.toFixed(3)} s/step (timed over ${e.timedSteps} steps), recorded in run.json`);
     }

@@ -142,6 +142,33 @@ function priorFolder(arg: string): string {
   return dir;
 }
 
+type FixedSetting = (typeof SETTINGS_FIXED_ON_RESUME)[number];
+
+/** A fixed setting given on a --resume command line: its stored and asked values when they differ, else null. */
+function changedOnResume(raw: RawOptions, name: FixedSetting, stored: Omit<TrainConfig, 'filterGrad'>): { stored: string; asked: string } | null {
+  const show = (v: unknown) => (v === undefined ? 'none' : typeof v === 'string' ? v : JSON.stringify(v));
+  const compare = (storedValue: unknown, asked: unknown) => (JSON.stringify(storedValue) === JSON.stringify(asked) ? null : { stored: show(storedValue), asked: show(asked) });
+  const storedAugment = stored.augment ?? PAPER_AUGMENT;
+  switch (name) {
+    case 'stage': return compare(stored.stage, choice(raw, 'stage', ['1', '2', 'both']));
+    case 'stage1-steps': return compare(stored.stage1Steps, intOption(raw, name));
+    case 'size': case 'batch': case 'clusters': case 'seed': return compare(stored[name], intOption(raw, name));
+    case 'micro-batch': return compare(stored.microBatch, intOption(raw, name));
+    case 'channels': return compare(stored.channels, Number(choice(raw, 'channels', ['1', '3'])));
+    case 'lr': return compare(stored.lr, numberOption(raw, name));
+    case 'lr-halve-every': return compare(stored.lrHalveEvery, intOption(raw, name));
+    case 'centre-sensitive': return stored.centreSigma === undefined ? { stored: 'off', asked: 'on' } : null;
+    case 'centre-sigma': return compare(stored.centreSigma, numberOption(raw, name));
+    case 'shape-prior': return compare(stored.shapeGuided?.priorDir, resolve(String(raw[name])));
+    case 'disc-leaky-slope': return compare(stored.shapeGuided?.discLeakySlope, numberOption(raw, name));
+    case 'init-from': return compare(stored.initFrom, initCheckpoint(String(raw[name])));
+    case 'preset': return compare(stored.preset ?? 'paper', choice<PresetName>(raw, 'preset', PRESET_NAMES));
+    case 'minutes': return compare(stored.minutes, numberOption(raw, name));
+    case 'negatives': return compare(stored.negatives ?? 'batch', choice<NegativesChoice>(raw, 'negatives', NEGATIVES_CHOICES));
+    default: return compare(storedAugment, augmentSettings(raw, storedAugment));
+  }
+}
+
 export function planPretrain(raw: RawOptions): PretrainPlan {
   const images = raw.images;
   const out = raw.out;
@@ -166,8 +193,11 @@ export function planPretrain(raw: RawOptions): PretrainPlan {
     if (!run.exists()) throw new UsageError(`--resume: ${out} holds no run (run.json is missing); start it without --resume`);
     const storedInfo = run.readInfo();
     const stored = storedInfo.settings as Omit<TrainConfig, 'filterGrad'>;
+    // re-running the same command line with --resume is fine: refuse only a value that differs
     for (const name of SETTINGS_FIXED_ON_RESUME) {
-      if (raw[name] !== undefined) throw new UsageError(`--${name} cannot change when resuming; the run keeps the settings in ${run.runJson}`);
+      if (raw[name] === undefined) continue;
+      const change = changedOnResume(raw, name, stored);
+      if (change) throw new UsageError(`--${name} cannot change when resuming (the run has ${change.stored}, the command asks for ${change.asked}); the run keeps the settings in ${run.runJson}`);
     }
     const config = { ...stored, steps: steps ?? stored.steps, checkpointEvery: checkpointEvery ?? stored.checkpointEvery };
     const done = run.latestCheckpointStep() ?? 0;

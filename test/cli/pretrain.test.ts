@@ -106,15 +106,22 @@ describe.skipIf(!hasSharedData)(`ld-studio pretrain on the hand radiographs${has
     expect(run.versions['tfjs-core']).toBeDefined();
   });
 
-  test('--resume refuses to change the settings, and an existing run is not overwritten', async () => {
+  test('--resume refuses to change the settings, accepts the same ones again, and an existing run is not overwritten', async () => {
     const runDir = join(tmp(), 'run');
     expect((await runCli(['pretrain', ...common, '--size', '32', '--out', runDir, '--steps', '1'])).code).toBe(0);
     const again = await runCli(['pretrain', ...common, '--size', '32', '--out', runDir, '--steps', '1']);
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/already holds a run; add --resume/);
-    const change = await runCli(['pretrain', '--images', hand, '--out', runDir, '--steps', '2', '--resume', '--size', '64']);
+    const change = await runCli(['pretrain', '--images', hand, '--out', runDir, '--steps', '2', '--resume', '--size', '64', '--seed', '0']);
     expect(change.code).toBe(2);
-    expect(change.stderr).toMatch(/--size cannot change when resuming/);
+    expect(change.stderr).toMatch(/--size cannot change when resuming \(the run has 32, the command asks for 64\)/);
+    const flip = await runCli(['pretrain', '--images', hand, '--out', runDir, '--steps', '2', '--resume', '--flip', '0']);
+    expect(flip.code).toBe(2);
+    expect(flip.stderr).toMatch(/--flip cannot change when resuming \(the run has \{.*"hflipP":0\.5/);
+    // the first command line again, with --resume and more steps: what users of training CLIs do
+    const same = await runCli(['pretrain', ...common, '--size', '32', '--out', runDir, '--steps', '2', '--resume']);
+    expect(same.code, same.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(runDir, 'run.json'), 'utf8')).completedSteps).toBe(2);
   });
 
   test('Ctrl+C writes a checkpoint at the current step and exits 130; --resume continues from it', async () => {
