@@ -36,6 +36,25 @@ describe('CSV text', () => {
   });
 });
 
+describe('CSV cells a spreadsheet would run', () => {
+  it('writes a formula-like name with a leading apostrophe, keeps negative numbers, and reads the name back', () => {
+    const evil = '=HYPERLINK("http://evil.example","x")';
+    const table: LandmarkTable = {
+      landmarks: [evil, '+tip', '@ref', '-apex', 'Sella'],
+      images: [{ image: '-1.png', points: [{ x: -0.5, y: 2 }, { x: 1e-7, y: 3 }, null, { x: 4, y: -3.25 }, { x: 5, y: 6 }] }],
+    };
+    const text = writeLongCsv(table);
+    expect(text).toContain(`-1.png,"'=HYPERLINK(""http://evil.example"",""x"")",-0.5,2,\n`);
+    expect(text).toContain("-1.png,'+tip,");
+    expect(text).toContain("-1.png,'@ref,,,\n");
+    expect(text).toContain("-1.png,'-apex,4,-3.25,\n");
+    expect(readLongCsv(text)).toEqual(table);
+    // wide CSV carries image names in cells too
+    expect(writeWideCsv({ landmarks: ['A'], images: [{ image: '=cmd|x', points: [{ x: 1, y: 2 }] }] })).toContain("'=cmd|x,1,2");
+    expect(readWideCsv(writeWideCsv({ landmarks: ['A'], images: [{ image: '=cmd|x', points: [{ x: 1, y: 2 }] }] })).images[0].image).toBe('=cmd|x');
+  });
+});
+
 describe('long CSV image,landmark,x,y,confidence', () => {
   it('round trips names with spaces, commas, quotes, non-ASCII; unplaced points; confidences', () => {
     const table = trickyTable();

@@ -2,6 +2,10 @@
  * RFC 4180 CSV: fields separated by commas, records by CRLF or LF; a field in double quotes may hold
  * commas, line breaks and quotes written twice (""). Image names in the team's data contain spaces,
  * and users' names may contain commas and quotes, so the quoting matters.
+ *
+ * Text cells that a spreadsheet would run as a formula (leading = + - @, tab or CR; OWASP's CSV
+ * injection rule) are written with a leading apostrophe, which spreadsheets show as text; the reader
+ * drops that apostrophe again, so names round-trip. Numbers (−0.5) are written as they are.
  */
 import { LandmarkFileError } from './fileError';
 
@@ -24,7 +28,7 @@ export function parseCsv(text: string, file?: string): CsvRecord[] {
   let wasQuoted = false;
 
   const endRecord = () => {
-    fields.push(field);
+    fields.push(restoreCell(field));
     const blank = fields.length === 1 && fields[0] === '' && !wasQuoted;
     if (!blank) records.push({ fields, line: recordLine });
     fields = [];
@@ -66,7 +70,7 @@ export function parseCsv(text: string, file?: string): CsvRecord[] {
       quoteOpenedAt = line;
       i += 1;
     } else if (c === ',') {
-      fields.push(field);
+      fields.push(restoreCell(field));
       field = '';
       i += 1;
     } else if (c === '\r' || c === '\n') {
@@ -84,8 +88,21 @@ export function parseCsv(text: string, file?: string): CsvRecord[] {
   return records;
 }
 
-/** One field, quoted only when it has to be. */
-export function csvField(value: string): string {
+const FORMULA_START = /^[=+\-@\t\r]/;
+const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/** A cell a spreadsheet would evaluate, made inert: a leading apostrophe. */
+export function neutraliseCell(value: string): string {
+  return FORMULA_START.test(value) && !NUMBER.test(value) ? `'${value}` : value;
+}
+
+function restoreCell(value: string): string {
+  return value.startsWith("'") && FORMULA_START.test(value.slice(1)) && !NUMBER.test(value.slice(1)) ? value.slice(1) : value;
+}
+
+/** One field, made inert if it reads as a formula, quoted only when it has to be. */
+export function csvField(raw: string): string {
+  const value = neutraliseCell(raw);
   return /[",\r\n]/.test(value) || value !== value.trim() ? `"${value.replace(/"/g, '""')}"` : value;
 }
 
