@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { probeBackends, versions, type BackendName } from '../main/engine/backends';
 import { PRESETS } from '../main/engine/trainer/config';
 import { cudaUnavailableReason } from '../main/engine/infer/onnxModel';
-import { engineEnv, findTorch } from '../main/torch/findPython';
+import { engineEnv, findTorch } from '../main/jobs/torch/findPython';
 import { runInferBenchCase, type InferBenchCase } from './inference';
 import { landmarkBench, speed as landmarkSpeed, type SpeedResult } from './landmarks';
 import { memoryBench } from './memory';

@@ -20,7 +20,7 @@ import { evaluateLandmarks, imageStem, type LandmarkEvaluation } from '../main/e
 import type { ImageLandmarks, LandmarkTable, Point } from '../main/engine/landmarks/types';
 import { readImage } from '../main/io';
 import { runPropagation, type PropagationJobOptions } from '../main/jobs/landmarkPropagation';
-import { readImageSize, readLandmarkFile, readSpineCsvFiles } from '../main/landmarks';
+import { readImageSize, readLandmarkFile, readSpineCsvFiles } from '../main/io/landmarks';
 import { readRunInfo, trainDefault, trainingAblations, trainRole, wallMinutesTo, type TrainContext } from './landmarkRuns';
 
 const log = (s: string) => process.stderr.write(s + '\n');

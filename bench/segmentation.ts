@@ -30,8 +30,8 @@ import { dice, fillPolygons, vertebraMask, vertebraQuads } from '../main/engine/
 import { argmaxMap, otsuThreshold, predictImage, thresholdMask, toOriginalSize, type Prediction } from '../main/engine/shapeGuided/segment';
 import { resampleToUnit } from '../main/engine/data/prepare';
 import { readImage } from '../main/io';
-import { readImageSize, readSpineCsvFiles, type LandmarkTable } from '../main/landmarks';
-import { resolveModel } from '../main/project/modelSource';
+import { readImageSize, readSpineCsvFiles, type LandmarkTable } from '../main/io/landmarks';
+import { resolveModel } from '../main/jobs/modelSource';
 import { dataDir } from './landmarks';
 
 const log = (s: string) => process.stderr.write(s + '\n');

@@ -11,7 +11,7 @@
 import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, session, type MenuItemConstructorOptions, type OpenDialogOptions, type WebContents } from 'electron';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { eventChannelPrefix, type EventName, type IpcEnvelope, type IpcEvents, type RequestOf } from '../preload/api';
+import { eventChannelPrefix, type EventName, type IpcEnvelope, type IpcEvents, type RequestOf } from '../common/api';
 import { parseLaunchArgs } from './args';
 import { SUPPORTED_EXTENSIONS } from './io/sniffFormat';
 import { PixelsError, pixelsResponseHeaders, readPixels } from './ipc/pixels';

@@ -19,8 +19,8 @@ import { propagateCommand } from './cli/propagate';
 import { segmentCommand } from './cli/segment';
 import { USAGE } from './cli/usage';
 import { startTrainingJob, type TrainJob } from './jobs/trainJob';
-import { describeMissingTorch, findTorch, type TorchDiscovery } from './torch/findPython';
-import { startTorchTrainingJob } from './torch/torchJob';
+import { describeMissingTorch, findTorch, type TorchDiscovery } from './jobs/torch/findPython';
+import { startTorchTrainingJob } from './jobs/torch/torchJob';
 
 const PRETRAIN_OPTIONS = {
   images: { type: 'string' },

@@ -22,7 +22,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { isIP, type AddressInfo, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
-import type { EventName, IpcErrorPayload, IpcEvents } from '../preload/api';
+import type { EventName, IpcErrorPayload, IpcEvents } from '../common/api';
 import { PixelsError, pixelsResponseHeaders, readPixels } from './ipc/pixels';
 import { createHandlerTable, httpStatusFor, IpcBadRequestError, invokeChannel, toErrorPayload, type HandlerTable } from './ipc/registry';
 import { maskResponseHeaders, readMaskPayload } from './ipc/segment';

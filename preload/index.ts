@@ -1,10 +1,10 @@
 /**
- * Sandboxed preload: exposes the IPC contract (preload/api.ts) as `window.ldStudio`. Only `invoke` and
+ * Sandboxed preload: exposes the IPC contract (common/api.ts) as `window.ldStudio`. Only `invoke` and
  * `on` cross the bridge, never ipcRenderer itself, and listeners never see the Electron event object.
  * Channel names are checked for shape here; the main process validates channel and payload.
  */
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import { eventChannelPrefix, type LdStudioBridge } from './api';
+import { eventChannelPrefix, type LdStudioBridge } from '../common/api';
 
 const NAME = /^[a-z][a-zA-Z0-9]*:[a-zA-Z0-9.-]+$/;
 

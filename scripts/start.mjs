@@ -48,7 +48,7 @@ function oldest(files) {
   return earliest;
 }
 
-const appSources = ['main', 'preload', 'renderer', 'electron.vite.config.ts', 'package.json'];
+const appSources = ['main', 'common', 'preload', 'renderer', 'electron.vite.config.ts', 'package.json'];
 const appOutputs = ['out/main/index.js', 'out/preload/index.js', 'out/renderer/index.html'];
 if (oldest(appOutputs) < newest(appSources)) {
   console.log('Building the app (electron-vite build)…');
@@ -71,7 +71,7 @@ if (electron.path) {
 } else {
   console.log(`Electron is unavailable here: ${electron.why}. Starting browser mode instead.`);
   const serveOut = join(root, 'out/cli/serve.js');
-  if (oldest(['out/cli/serve.js']) < newest(['main', 'preload/api.ts', 'scripts/esbuild-node.mjs'])) {
+  if (oldest(['out/cli/serve.js']) < newest(['main', 'common', 'scripts/esbuild-node.mjs'])) {
     await build({ ...nodeBundle, absWorkingDir: root, entryPoints: { serve: 'main/serve.ts' }, outdir: 'out/cli' });
   }
   run(process.execPath, ['--enable-source-maps', serveOut, ...passArgs]);

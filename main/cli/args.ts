@@ -3,7 +3,7 @@
  * are what users and tests see), node:util's parseArgs with readable errors, and the exit-code tail.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { ModelUsageError } from '../project/modelSource';
+import { ModelUsageError } from '../jobs/modelSource';
 
 /** A mistake in the command line: reported with the usage, exit code 2. */
 export class UsageError extends Error {}

@@ -15,8 +15,8 @@ import { LdOnnxModel, type OrtExecutionProvider } from '../engine/infer/onnxMode
 import { DEFAULT_INFER_SIZE, preprocessForNetwork } from '../engine/infer/preprocess';
 import { embeddingToRgba } from '../engine/infer/visualise';
 import { readImage } from '../io';
-import { writeFileAtomic } from '../project/atomicWrite';
-import { resolveModel } from '../project/modelSource';
+import { writeFileAtomic } from '../io/atomicWrite';
+import { resolveModel } from '../jobs/modelSource';
 import { intArg, parseCommandArgs, runSubcommand, UsageError } from './args';
 
 export const EMBED_USAGE = `  ld-studio embed --model <run-dir|checkpoint.safetensors|model.onnx> --image <file> --out <file.npy|file.png> [options]

@@ -3,7 +3,7 @@
  * (MRE) ± SD in px (and mm with a spacing), per landmark and per image, success detection rates, how
  * well the predictions' confidence ranks their errors, and every true point left without a prediction.
  *
- * Both files are read with main/landmarks (every format it reads); the spine set's header-less truth
+ * Both files are read with main/io/landmarks (every format it reads); the spine set's header-less truth
  * with --truth-filenames. Prints one JSON line on stdout; messages go to stderr. Exit codes: 0 done,
  * 1 failed, 2 bad arguments.
  */
@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { DEFAULT_RADII_MM, DEFAULT_RADII_PX, evaluateLandmarks, imageStem, type EvaluateOptions, type LandmarkEvaluation } from '../engine/landmarks/metrics';
 import type { LandmarkTable } from '../engine/landmarks/types';
 import { listImageFiles, readImage } from '../io';
-import { readImageSize, readLandmarkFile, readSpineCsvFiles, type ImageSize } from '../landmarks';
+import { readImageSize, readLandmarkFile, readSpineCsvFiles, type ImageSize } from '../io/landmarks';
 import { parseCommandArgs, runSubcommand, UsageError } from './args';
 
 export const EVAL_LANDMARKS_USAGE = `  ld-studio eval-landmarks --pred <file> --truth <file> [options]

@@ -5,8 +5,8 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { exportCheckpointToOnnx } from '../engine/onnx/exportOnnx';
-import { RunDir } from '../project/runDir';
+import { exportCheckpointToOnnx } from '../jobs/modelSource';
+import { RunDir } from '../jobs/runDir';
 import { parseCommandArgs, UsageError } from './args';
 
 export const EXPORT_ONNX_USAGE = `  ld-studio export-onnx --model <run-dir|checkpoint.safetensors> --out <model.onnx> [--step N]

@@ -11,7 +11,7 @@ import {
   NEGATIVES_CHOICES, PAPER_AUGMENT, PAPER_DEFAULTS, PRESET_NAMES, PRESETS, runLength, validateConfig,
   type AugmentSettings, type NegativesChoice, type PresetName, type StageChoice, type TrainConfig,
 } from '../engine/trainer/config';
-import { RunDir } from '../project/runDir';
+import { RunDir } from '../jobs/runDir';
 import { numberArg, oneOf, UsageError } from './args';
 
 export type RawOptions = Record<string, string | boolean | undefined>;

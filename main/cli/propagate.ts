@@ -16,7 +16,7 @@ import type { LandmarkScheme, LandmarkTable } from '../engine/landmarks/types';
 import type { InputFit } from '../engine/infer/preprocess';
 import { listImageFiles } from '../io';
 import { runPropagation, type CascadeRequest } from '../jobs/landmarkPropagation';
-import { BUILTIN_SCHEME_IDS, loadBuiltinScheme, loadSchemeFile, readLandmarkFile, writeLandmarkFile, type BuiltinSchemeId } from '../landmarks';
+import { BUILTIN_SCHEME_IDS, loadBuiltinScheme, loadSchemeFile, readLandmarkFile, writeLandmarkFile, type BuiltinSchemeId } from '../io/landmarks';
 import { numberArg, oneOf, parseCommandArgs, runSubcommand, UsageError } from './args';
 import { ProgressBar } from './progressBar';
 

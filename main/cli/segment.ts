@@ -19,8 +19,8 @@ import { DEFAULT_THRESHOLD, predictImage, SEGMENT_METHODS, thresholdMask, toOrig
 import { readImage } from '../io';
 import { ImageReadError } from '../io/imageRecord';
 import { scanFolder } from '../io/listImageFiles';
-import { writeFileAtomic } from '../project/atomicWrite';
-import { resolveModel, trainingSettings } from '../project/modelSource';
+import { writeFileAtomic } from '../io/atomicWrite';
+import { resolveModel, trainingSettings } from '../jobs/modelSource';
 import { intArg, numberArg, oneOf, parseCommandArgs, runSubcommand, UsageError } from './args';
 import { ProgressBar } from './progressBar';
 

@@ -5,9 +5,10 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
+import type { BackendName } from '../../common/names';
 import { tf } from './tf';
 
-export type BackendName = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
+export type { BackendName };
 export type BackendRequest = 'auto' | BackendName;
 export const BACKEND_REQUESTS: readonly BackendRequest[] = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'];
 

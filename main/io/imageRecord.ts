@@ -1,6 +1,9 @@
 /** The one type every reader returns: decoded pixels plus what later stages need to know. */
 
-export type ImageFormat = 'dicom' | 'png' | 'jpeg' | 'tiff';
+import type { ImageFormat } from '../../common/names';
+import type { PixelImage } from '../engine/image';
+
+export type { ImageFormat };
 
 /** Source metadata kept from a DICOM file, enough to write a derived SEG or SR later. */
 export interface DicomSource {
@@ -26,7 +29,7 @@ export interface DicomSource {
   imageOrientationPatient?: number[];
 }
 
-export interface ImageRecord {
+export interface ImageRecord extends PixelImage {
   /** Stable id within a folder: the file's path relative to the folder it was read from, or its name. */
   id: string;
   /** Absolute path of the file it came from. */

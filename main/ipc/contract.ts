@@ -1,12 +1,12 @@
 /**
- * Request schemas, one per channel of `IpcChannels` (preload/api.ts). The `satisfies` clause makes the
+ * Request schemas, one per channel of `IpcChannels` (common/api.ts). The `satisfies` clause makes the
  * compiler refuse a channel without a schema, or a schema whose output differs from the contract type.
  * Schemas are strict: unknown keys are validation errors, not silently dropped.
  */
 import { homedir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import { z } from 'zod';
-import type { Channel, RequestOf } from '../../preload/api';
+import type { Channel, RequestOf } from '../../common/api';
 
 /** A channel without a payload accepts nothing, `null` or `{}` (what HTTP clients tend to send). */
 const noPayload = z

@@ -4,7 +4,7 @@
  * renderer sees a code and a message, never a stack.
  */
 import type { z } from 'zod';
-import type { IpcErrorCode, IpcErrorPayload, IpcIssue } from '../../preload/api';
+import type { IpcErrorCode, IpcErrorPayload, IpcIssue } from '../../common/api';
 
 export class IpcError extends Error {
   constructor(

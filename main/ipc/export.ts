@@ -2,7 +2,7 @@
  * Handlers for the `export:` domain.
  *
  * `export:landmarks`: the project's landmarks (the template image's points and every image's
- * predicted or corrected points) written with main/landmarks' writers, atomically, into a folder:
+ * predicted or corrected points) written with main/io/landmarks' writers, atomically, into a folder:
  *   mrk.json   one `<image>.mrk.json` per image (3D Slicer; DICOM images in patient mm, others in pixels)
  *   csv        landmarks.csv, long: image,landmark,x,y,confidence
  *   wide-csv   landmarks-wide.csv: image,x1,y1,…
@@ -27,7 +27,7 @@
  */
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import type { CodedConcept, ImportFailure, LandmarkExportFormat, RequestOf, ResponseOf } from '../../preload/api';
+import type { CodedConcept, ImportFailure, LandmarkExportFormat, RequestOf, ResponseOf } from '../../common/api';
 import type { ImageGeometry, LandmarkScheme, LandmarkTable, PlacedPoint } from '../engine/landmarks/types';
 import { readImage } from '../io';
 import {
@@ -43,9 +43,9 @@ import {
   type SegmentAlgorithmType,
   type SourceImage,
 } from '../io/exporters';
-import { BUILTIN_SCHEME_IDS, loadBuiltinScheme, schemeFromNames, writeLandmarkFile } from '../landmarks';
-import { imageGeometryOf, PIXEL_GEOMETRY } from '../landmarks/formats/dicomGeometry';
-import { writeFileAtomic } from '../project/atomicWrite';
+import { BUILTIN_SCHEME_IDS, loadBuiltinScheme, schemeFromNames, writeLandmarkFile } from '../io/landmarks';
+import { imageGeometryOf, PIXEL_GEOMETRY } from '../io/landmarks/formats/dicomGeometry';
+import { writeFileAtomic } from '../io/atomicWrite';
 import { readMaskPng, readProbabilityPng } from '../project/masks';
 import type { StoredImage, StoredMask } from '../project/projectFile';
 import type { ProjectStore } from '../project/projectStore';

@@ -7,7 +7,7 @@ import type { Dirent } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import type { FolderListing } from '../../preload/api';
+import type { FolderListing } from '../../common/api';
 import { formatFromExtension } from '../io/sniffFormat';
 import type { DomainHandlers } from './types';
 

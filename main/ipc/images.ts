@@ -1,13 +1,13 @@
 /** Handlers for the `images:` domain: import (a job), thumbnails, removal. */
 import { stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
-import type { ImageEntry, ImportFailure } from '../../preload/api';
+import type { ImageEntry, ImportFailure } from '../../common/api';
 import { readImage } from '../io';
 import { ImageReadError, type ImageRecord } from '../io/imageRecord';
 import { scanFolder } from '../io/listImageFiles';
-import { thumbnailFromRecord } from '../project/imagePreview';
+import { thumbnailFromRecord } from '../io/imagePreview';
 import { removeMaskFiles } from '../project/masks';
-import { encodePng, pngDataUrl } from '../project/pngEncode';
+import { encodePng, pngDataUrl } from '../io/raster/pngEncode';
 import type { StoredImage } from '../project/projectFile';
 import type { ProjectStore } from '../project/projectStore';
 import type { Session } from './session';

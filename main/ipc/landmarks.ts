@@ -7,9 +7,9 @@
  * corrected. A correction is written to the project file at once.
  */
 import { join } from 'node:path';
-import type { ImageLandmarks, LandmarkPoint, TemplateState, XY } from '../../preload/api';
-import { BUILTIN_SCHEME_IDS } from '../landmarks';
-import { checkLandmarkNames } from '../landmarks/table';
+import type { ImageLandmarks, LandmarkPoint, TemplateState, XY } from '../../common/api';
+import { BUILTIN_SCHEME_IDS } from '../io/landmarks';
+import { checkLandmarkNames } from '../io/landmarks/table';
 import { runPropagationInWorker } from '../jobs/propagateInWorker';
 import type { ProjectFile, StoredImage } from '../project/projectFile';
 import type { ProjectStore } from '../project/projectStore';

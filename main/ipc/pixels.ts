@@ -6,10 +6,10 @@
  * file's identity (path, size, mtime), so a replaced file is read again.
  */
 import { stat } from 'node:fs/promises';
-import { pixelsHeaderName } from '../../preload/api';
+import { pixelsHeaderName } from '../../common/api';
 import { readImage } from '../io';
 import { ImageReadError } from '../io/imageRecord';
-import { pixelsFromRecord, type PixelsPayload } from '../project/imagePreview';
+import { pixelsFromRecord, type PixelsPayload } from '../io/imagePreview';
 import { missingImageReason } from '../project/projectStore';
 import type { Session } from './session';
 

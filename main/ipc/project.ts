@@ -1,7 +1,7 @@
 /** Handlers for the `project:` domain: create, open (and the sample project), get, recent, close. */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ProjectSnapshot } from '../../preload/api';
+import type { ProjectSnapshot } from '../../common/api';
 import { PROJECT_FILE_NAME } from '../project/projectFile';
 import { ProjectStore } from '../project/projectStore';
 import { importImages } from './images';

@@ -7,7 +7,7 @@
  * transports' binary routes (pixels), `table.dispose()` at the end (cancels jobs, stops training
  * with a checkpoint, saves the project).
  */
-import type { Channel, ResponseOf } from '../../preload/api';
+import type { Channel, ResponseOf } from '../../common/api';
 import { appHandlers } from './app';
 import { channels, requestSchemas } from './contract';
 import { engineHandlers } from './engine';

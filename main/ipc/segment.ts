@@ -17,15 +17,16 @@
  * work; predicted masks (accepted or not) are replaced and their acceptance is withdrawn.
  */
 import { existsSync } from 'node:fs';
-import { maskHeaderName, type ImportFailure, type MaskHeader, type MaskInfo, type MaskRle, type MaskSource, type RequestOf, type ResponseOf, type SegmentCodeMatch } from '../../preload/api';
+import { maskHeaderName, type ImportFailure, type MaskHeader, type MaskInfo, type MaskRle, type MaskSource, type RequestOf, type ResponseOf, type SegmentCodeMatch } from '../../common/api';
 import { DEFAULT_THRESHOLD, type SegmentMethod } from '../engine/shapeGuided/segment';
 import { searchCodes, type CodeMatch, type CodedConcept as DicomCode } from '../io/exporters';
 import { readSegmentation, segmentMask, type Segmentation } from '../io/seg';
 import { propagationSettings } from '../jobs/landmarkPropagation';
 import type { SegmentedImage } from '../jobs/segmentImages';
 import { segmentImagesInWorker } from '../jobs/segmentInWorker';
-import { foregroundOf, maskFilesOf, readMaskPng, removeMaskFiles, rleDecode, rleProblem, writeMaskPng, writeProbabilityPng } from '../project/masks';
-import { resolveModel } from '../project/modelSource';
+import { rleDecode, rleProblem } from '../../common/maskRle';
+import { foregroundOf, maskFilesOf, readMaskPng, removeMaskFiles, writeMaskPng, writeProbabilityPng } from '../project/masks';
+import { resolveModel } from '../jobs/modelSource';
 import type { StoredImage, StoredMask, StoredRun } from '../project/projectFile';
 import type { ProjectStore } from '../project/projectStore';
 import { IpcError } from './errors';

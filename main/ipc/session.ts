@@ -3,14 +3,13 @@
  * segmentation) with their cancel tokens, the training run, and the pixel / thumbnail caches.
  * Transport-free: the Electron app and browser mode each create one through `createHandlerTable`.
  */
-import type { ProjectSnapshot, RequestOf } from '../../preload/api';
-import type { TrainJob } from '../jobs/trainJob';
+import type { ProjectSnapshot, RequestOf } from '../../common/api';
 import { defaultConfigDir, defaultSampleImagesDir, RecentProjects } from '../project/appConfig';
-import type { PixelsPayload } from '../project/imagePreview';
-import { LruCache } from '../project/lruCache';
+import type { PixelsPayload } from '../io/imagePreview';
+import { LruCache } from '../jobs/lruCache';
 import { ProjectStore, type ProjectStoreOptions } from '../project/projectStore';
 import { snapshotOf } from './snapshot';
-import type { EventSink } from './types';
+import type { EventSink, JobHandle, JobKind, TrainingState } from './sessionState';
 
 /** Native dialogs (Electron); browser mode has none. */
 export interface Dialogs {
@@ -33,28 +32,7 @@ export interface SessionOptions {
   autosaveMs?: number;
 }
 
-export type JobKind = 'import' | 'propagate' | 'export' | 'segment';
-
-export interface JobHandle {
-  readonly jobId: string;
-  readonly kind: JobKind;
-  /** Read by the job between units of work. */
-  readonly token: { cancelled: boolean };
-  end(): void;
-}
-
-export interface TrainingState {
-  runId: string;
-  /** The project the run belongs to (it may be closed while the run goes on). */
-  store: ProjectStore;
-  job: TrainJob;
-  step: number;
-  /** 0 while a run by time is timing its first steps (its provisional steps are never shown). */
-  totalSteps: number;
-  lastLosses?: Record<string, number>;
-  /** Settles once the run has ended and its state was recorded. */
-  settled: Promise<void>;
-}
+export type { JobHandle, JobKind, TrainingState } from './sessionState';
 
 export class Session {
   readonly emit: EventSink;

@@ -1,14 +1,17 @@
 /** The project as the renderer sees it (ProjectSnapshot), built from the store and the run folders. */
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ImageEntry, ImageLandmarks, LandmarkSetInfo, ProjectSnapshot, RunStatus, RunSummary, TemplateState } from '../../preload/api';
-import { BUILTIN_SCHEME_IDS, landmarkNames, loadBuiltinScheme } from '../landmarks';
+import type { ImageEntry, ImageLandmarks, LandmarkSetInfo, ProjectSnapshot, RunStatus, RunSummary, TemplateState } from '../../common/api';
+import { BUILTIN_SCHEME_IDS, landmarkNames, loadBuiltinScheme } from '../io/landmarks';
 import type { StoredImage, StoredRun } from '../project/projectFile';
 import { PROJECT_FORMAT_VERSION } from '../project/projectFile';
 import type { ProjectStore } from '../project/projectStore';
 import { stepsProvisional, type TrainConfig } from '../engine/trainer/config';
-import { RunDir, type RunInfo } from '../project/runDir';
-import type { Session } from './session';
+import { RunDir, type RunInfo } from '../jobs/runDir';
+import type { TrainingState } from './sessionState';
+
+/** What the snapshot needs of the session: the training run, if any. */
+type Session = { readonly training: TrainingState | null };
 
 let builtIns: LandmarkSetInfo[] | undefined;
 

@@ -1,13 +1,13 @@
 /**
  * Handlers for the `train:` domain. A run lives in `<project>/runs/<id>/` (run.json, loss.csv,
- * checkpoints/: main/project/runDir.ts) and trains on the project's images, either in the PyTorch
+ * checkpoints/: main/jobs/runDir.ts) and trains on the project's images, either in the PyTorch
  * engine (a supervised Python child process, found as the CLI finds it) or in the tfjs engine (a
  * worker thread): the main event loop never trains. One run at a time. Events: `train:progress`
  * (throttled to 4 per second, with the losses by term, step time and ETA) and `train:state`.
  */
 import { existsSync, statSync } from 'node:fs';
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import type { BackendName, RunSummary, TrainOptions, TrainSettings } from '../../preload/api';
+import type { BackendName, RunSummary, TrainOptions, TrainSettings } from '../../common/api';
 import { chooseBackend } from '../engine/backends';
 import { centreSigmaFor } from '../engine/losses';
 import { defaultShapeGuided } from '../engine/shapeGuided/config';
@@ -15,13 +15,13 @@ import { filterGradFor, PAPER_AUGMENT, PAPER_DEFAULTS, PRESETS, runLength, steps
 import { readImage } from '../io';
 import { startTrainingJob, type TrainJob } from '../jobs/trainJob';
 import type { TrainEvent } from '../jobs/trainRun';
-import { clusterMapOf } from '../project/clusterMap';
-import { resolveModel } from '../project/modelSource';
-import { RunDir } from '../project/runDir';
+import { clusterMapOf } from '../jobs/clusterMap';
+import { resolveModel } from '../jobs/modelSource';
+import { RunDir } from '../jobs/runDir';
 import type { StoredRun } from '../project/projectFile';
 import type { ProjectStore } from '../project/projectStore';
-import { describeMissingTorch, findTorchAsync } from '../torch/findPython';
-import { startTorchTrainingJob } from '../torch/torchJob';
+import { describeMissingTorch, findTorchAsync } from '../jobs/torch/findPython';
+import { startTorchTrainingJob } from '../jobs/torch/torchJob';
 import { probedBackends } from './engine';
 import { IpcError } from './errors';
 import type { Session, TrainingState } from './session';

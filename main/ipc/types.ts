@@ -1,8 +1,8 @@
-import type { Channel, EventName, IpcEvents, RequestOf, ResponseOf } from '../../preload/api';
+import type { Channel, RequestOf, ResponseOf } from '../../common/api';
 import type { Session } from './session';
+import type { EventSink } from './sessionState';
 
-/** Pushes an event to the renderer(s); each transport supplies its own. */
-export type EventSink = <E extends EventName>(event: E, payload: IpcEvents[E]) => void;
+export type { EventSink } from './sessionState';
 
 /** Per-table services handed to every handler. */
 export interface HandlerContext {

@@ -1,7 +1,7 @@
 /**
  * One-shot landmark propagation as a job: model + template image with its points + target images →
  * every target's landmarks with a confidence. Features come from ONNX Runtime and are cached on disk
- * (main/project/featureCache.ts), so a second run — after moving a template point, say — skips the
+ * (main/jobs/featureCache.ts), so a second run — after moving a template point, say — skips the
  * network. A failure on one image is reported for that image and the others go on.
  */
 import { createHash } from 'node:crypto';
@@ -19,9 +19,9 @@ import { hwcToChw, chwToHwc } from '../engine/infer/preprocess';
 import { normalise } from '../engine/data/augment';
 import type { ImageGeometry, ImageLandmarks, LandmarkTable, Point } from '../engine/landmarks/types';
 import { readImage } from '../io';
-import { imageGeometryOf } from '../landmarks/formats/dicomGeometry';
-import { FeatureCache, featureKey } from '../project/featureCache';
-import { resolveModel, trainingSettings, type ResolvedModel } from '../project/modelSource';
+import { imageGeometryOf } from '../io/landmarks/formats/dicomGeometry';
+import { FeatureCache, featureKey } from './featureCache';
+import { resolveModel, trainingSettings, type ResolvedModel } from './modelSource';
 
 export interface PropagationImage {
   path: string;

@@ -1,7 +1,7 @@
 /** Creating or reopening a run directory's run.json, shared by the tfjs and PyTorch engines. */
 import { versions } from '../engine/backends';
 import type { TrainConfig } from '../engine/trainer/config';
-import { RunDir, type RunInfo } from '../project/runDir';
+import { RunDir, type RunInfo } from './runDir';
 
 export interface RunStart {
   imagesDir: string;

@@ -3,12 +3,12 @@
  * backend, load the images, create or resume the run directory, train, and report.
  */
 import { activateBackend, type BackendName } from '../engine/backends';
-import { loadPriorMasks, type LoadedPriors } from '../engine/shapeGuided/priorLoader';
-import { appendGanRow, readInitCheckpoint, truncateGan } from '../engine/shapeGuided/runFiles';
+import { loadPriorMasks, type LoadedPriors } from '../io/priorMasks';
+import { appendGanRow, readInitCheckpoint, truncateGan } from './shapeGuidedRunFiles';
 import type { TrainConfig } from '../engine/trainer/config';
 import { Trainer, type BudgetReport, type CancelToken, type ProgressEvent } from '../engine/trainer/trainer';
 import type { LossValues } from '../engine/trainer/step';
-import { RunDir, type RunInfo } from '../project/runDir';
+import { RunDir, type RunInfo } from './runDir';
 import { beginRun } from './runRecord';
 import { loadTrainingImages, type ImageFailure } from './trainingImages';
 

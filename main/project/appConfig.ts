@@ -8,8 +8,8 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
-import type { RecentProject } from '../../preload/api';
-import { writeFileAtomic } from './atomicWrite';
+import type { RecentProject } from '../../common/api';
+import { writeFileAtomic } from '../io/atomicWrite';
 import { PROJECT_FILE_NAME } from './projectFile';
 
 export function defaultConfigDir(userDataDir?: string): string {

@@ -10,8 +10,8 @@
  */
 import { mkdirSync, rmSync } from 'node:fs';
 import { ImageReadError, readImage } from '../io';
-import { writeFileAtomic } from './atomicWrite';
-import { encodePng } from './pngEncode';
+import { writeFileAtomic } from '../io/atomicWrite';
+import { encodePng } from '../io/raster/pngEncode';
 import { resolveStoredPath } from './projectStore';
 
 export const MASKS_DIR = 'masks';
@@ -98,42 +98,3 @@ export async function readProbabilityPng(projectDir: string, stored: string, wid
 export function removeMaskFiles(projectDir: string, stored: ReadonlyArray<string | undefined>): void {
   for (const s of stored) if (s) rmSync(resolveStoredPath(projectDir, s), { force: true });
 }
-
-// ---------------------------------------------------------------------------------------------
-// Run lengths (the `MaskRle` of the IPC contract): row-major, alternating outside / inside, starting
-// with outside (a mask that starts inside begins with a 0-length run).
-
-export interface Rle {
-  width: number;
-  height: number;
-  runs: readonly number[];
-}
-
-/** Why `rle` is not a valid W×H mask (undefined when it is). */
-export function rleProblem(rle: Rle, width: number, height: number): string | undefined {
-  if (rle.width !== width || rle.height !== height) {
-    return `the mask is ${rle.width}×${rle.height} but the image is ${width}×${height}; a mask covers the whole image at its original size`;
-  }
-  let total = 0;
-  for (let i = 0; i < rle.runs.length; i++) {
-    const r = rle.runs[i];
-    if (!Number.isInteger(r) || r < 0) return `run ${i} is ${r}; run lengths are whole numbers of pixels, 0 or more`;
-    total += r;
-  }
-  if (total !== width * height) {
-    return `the runs add up to ${total} pixels but a ${width}×${height} mask has ${width * height}; runs alternate outside / inside, starting with outside, and cover every pixel once`;
-  }
-  return undefined;
-}
-
-/** Run lengths → 0/1 values (call `rleProblem` first). */
-export function rleDecode(rle: Rle): Uint8Array {
-  const out = new Uint8Array(rle.width * rle.height);
-  let at = 0;
-  rle.runs.forEach((run, i) => {
-    if (i % 2 === 1) out.fill(1, at, at + run);
-    at += run;
-  });
-  return out;
-}
-

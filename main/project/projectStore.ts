@@ -7,7 +7,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, isAbsolute, join, relative, resolve, sep, win32 } from 'node:path';
-import { writeFileAtomic } from './atomicWrite';
+import { writeFileAtomic } from '../io/atomicWrite';
 import { emptyProjectFile, parseProjectFile, PROJECT_FILE_NAME, ProjectFileError, serializeProjectFile, type ProjectFile, type StoredImage } from './projectFile';
 
 export interface ProjectStoreOptions {

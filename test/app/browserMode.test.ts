@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { pixelsHeaderName, type PixelsHeader } from '../../preload/api';
+import { pixelsHeaderName, type PixelsHeader } from '../../common/api';
 import type { RunningServer } from '../../main/server';
 import { dataPath, hasSharedData, sharedDataSkipReason } from '../helpers/sharedData';
 import { servedHarness, type Harness } from './harness';

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { activateBackend } from '../../main/engine/backends';
 import { initModel } from '../../main/engine/model/params';
 import { Rng } from '../../main/engine/rng';
-import { RunDir } from '../../main/project/runDir';
+import { RunDir } from '../../main/jobs/runDir';
 import { dataPath, hasSharedData, sharedDataSkipReason } from '../helpers/sharedData';
 import { harness, type Harness } from './harness';
 

@@ -7,12 +7,12 @@ import { existsSync, mkdirSync, readFileSync, renameSync, symlinkSync, writeFile
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Channel, ImageEntry } from '../../preload/api';
+import type { Channel, ImageEntry } from '../../common/api';
 import { channels } from '../../main/ipc/contract';
 import { IpcValidationError, toErrorPayload } from '../../main/ipc/registry';
 import { readPixels } from '../../main/ipc/pixels';
 import { readImage } from '../../main/io';
-import { readLandmarkFile, readSlicerMarkupsFile } from '../../main/landmarks';
+import { readLandmarkFile, readSlicerMarkupsFile } from '../../main/io/landmarks';
 import { PROJECT_FILE_NAME } from '../../main/project/projectFile';
 import { dataPath, hasSharedData, sharedDataSkipReason } from '../helpers/sharedData';
 import { harness, type Harness } from './harness';

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { Channel, EventName, IpcEvents, ResponseOf } from '../../preload/api';
+import type { Channel, EventName, IpcEvents, ResponseOf } from '../../common/api';
 import { createHandlerTable, invokeChannel, type HandlerTable, type HandlerTableOptions } from '../../main/ipc/registry';
 import { startServer, type RunningServer } from '../../main/server';
 

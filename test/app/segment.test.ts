@@ -9,7 +9,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeMaskRle, maskHeaderName, type ImageEntry, type MaskHeader, type MaskRle } from '../../preload/api';
+import { encodeMaskRle, maskHeaderName, type ImageEntry, type MaskHeader, type MaskRle } from '../../common/api';
 import { buildSegmentation, readDicomSource, segmentationToBytes, type CodedConcept as DicomCode } from '../../main/io/exporters';
 import { readNaturalDataset } from '../../main/io/exporters/dcmjs';
 import { readSegmentation, segmentMask, type Segmentation } from '../../main/io/seg';

@@ -8,7 +8,7 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Channel, TrainSettings } from '../../preload/api';
+import type { Channel, TrainSettings } from '../../common/api';
 import { planPretrain } from '../../main/cli/pretrainArgs';
 import { activateBackend } from '../../main/engine/backends';
 import { centreSigmaFor } from '../../main/engine/losses';
@@ -17,7 +17,7 @@ import { Rng } from '../../main/engine/rng';
 import { BUDGET_PROVISIONAL_STEPS, BUDGET_TIMED_STEPS, PAPER_STAGE1_FRACTION, PRESETS } from '../../main/engine/trainer/config';
 import { IpcValidationError } from '../../main/ipc/registry';
 import { budgetMessage, presetNotes, trainConfigOf } from '../../main/ipc/train';
-import { RunDir, type RunInfo } from '../../main/project/runDir';
+import { RunDir, type RunInfo } from '../../main/jobs/runDir';
 import { dataPath, hasSharedData, sharedDataSkipReason } from '../helpers/sharedData';
 import { hasTorch, torchSkipReason } from '../helpers/torch';
 import { harness, waitFor, type Harness } from './harness';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVAL_LANDMARKS_USAGE, evalLandmarksCommand } from '../../main/cli/evalLandmarks';
-import { landmarkNames, loadBuiltinScheme, readImageSize, readSpineCsvFiles, readWideCsvFile, writeLongCsvFile, type LandmarkTable } from '../../main/landmarks';
+import { landmarkNames, loadBuiltinScheme, readImageSize, readSpineCsvFiles, readWideCsvFile, writeLongCsvFile, type LandmarkTable } from '../../main/io/landmarks';
 import { captureOutput } from '../helpers/captureOutput';
 import { runCli } from '../helpers/cli';
 import { dataPath, hasSharedData, sharedDataSkipReason } from '../helpers/sharedData';

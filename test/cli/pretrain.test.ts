@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { runCli } from '../helpers/cli';
 import { PRESETS } from '../../main/engine/trainer/config';
-import { readSafetensors } from '../../main/project/safetensors';
+import { readSafetensors } from '../../main/io/safetensors';
 import { dataPath, hasSharedData, sharedDataSkipReason } from '../helpers/sharedData';
 import { hasTorch, torchSkipReason } from '../helpers/torch';
 

@@ -13,8 +13,8 @@ import { propagateCommand } from '../../main/cli/propagate';
 import { activateBackend } from '../../main/engine/backends';
 import { initModel } from '../../main/engine/model/params';
 import { Rng } from '../../main/engine/rng';
-import { readLandmarkFile, writeLandmarkFile } from '../../main/landmarks';
-import { RunDir } from '../../main/project/runDir';
+import { readLandmarkFile, writeLandmarkFile } from '../../main/io/landmarks';
+import { RunDir } from '../../main/jobs/runDir';
 import { captureOutput, lastJsonLine } from '../helpers/captureOutput';
 import { dataPath, hasSharedData, sharedDataSkipReason } from '../helpers/sharedData';
 

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readImage } from '../../main/io';
-import { readWideCsvFile } from '../../main/landmarks';
+import { readWideCsvFile } from '../../main/io/landmarks';
 import { hasTorch, torchPython, torchSkipReason } from '../helpers/torch';
 import { dataPath, hasSharedData, sharedDataSkipReason } from '../helpers/sharedData';
 import { buildApp, screenshotDir } from './helpers/appBuild';
@@ -180,7 +180,7 @@ describe.skipIf(!!skipReason)('browser mode: import → train → template → p
     const stem = corrected.image.replace(/\.[^.]+$/, '');
     const doc = JSON.parse(readFileSync(join(out, `${stem}.mrk.json`), 'utf8')) as MarkupsDoc;
     const cp = doc.markups[0].controlPoints.find((c) => c.label === corrected.name)!;
-    // PNG sources: Slicer positions are pixels (see main/landmarks/formats/slicerMarkups.ts).
+    // PNG sources: Slicer positions are pixels (see main/io/landmarks/formats/slicerMarkups.ts).
     expect(cp.position[0]).toBeCloseTo(corrected.after.x, 0);
     expect(cp.position[1]).toBeCloseTo(corrected.after.y, 0);
     const tpl = JSON.parse(readFileSync(join(out, `${TEMPLATE}.mrk.json`), 'utf8')) as MarkupsDoc;

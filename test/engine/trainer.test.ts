@@ -7,7 +7,7 @@ import type { PreparedImage } from '../../main/engine/data';
 import type { TrainConfig } from '../../main/engine/trainer/config';
 import { tensorMemory, Trainer, type StepReport } from '../../main/engine/trainer/trainer';
 import { loadTrainingImages } from '../../main/jobs/trainingImages';
-import { RunDir } from '../../main/project/runDir';
+import { RunDir } from '../../main/jobs/runDir';
 import { dataPath, hasSharedData, sharedDataSkipReason } from '../helpers/sharedData';
 
 const tiny: TrainConfig = {

@@ -21,8 +21,8 @@ import { drawPriorBatch, type PriorMask } from '../../main/engine/shapeGuided/pr
 import { Rng } from '../../main/engine/rng';
 import { tf } from '../../main/engine/tf';
 import { loadTrainingImages } from '../../main/jobs/trainingImages';
-import { readSafetensors, writeSafetensors } from '../../main/project/safetensors';
-import { engineEnv } from '../../main/torch/findPython';
+import { readSafetensors, writeSafetensors } from '../../main/io/safetensors';
+import { engineEnv } from '../../main/jobs/torch/findPython';
 import { dataPath, hasSharedData, sharedDataSkipReason } from '../helpers/sharedData';
 import { hasTorch, torchPython, torchSkipReason } from '../helpers/torch';
 

@@ -4,8 +4,8 @@ import { chmodSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { engineEnv } from '../../main/torch/findPython';
-import { torchPackageDir } from '../../main/torch/resources';
+import { engineEnv } from '../../main/jobs/torch/findPython';
+import { torchPackageDir } from '../../main/jobs/torch/resources';
 import { repoRoot, runCli } from '../helpers/cli';
 import { dataPath, hasSharedData, sharedDataSkipReason } from '../helpers/sharedData';
 import { hasTorch, torchPython, torchSkipReason } from '../helpers/torch';

@@ -21,7 +21,7 @@ import {
 } from '../../main/io/exporters';
 import { SOFTWARE_NAME_AND_VERSION } from '../../main/io/exporters/dicomValues';
 import { readSegmentation, segmentMask } from '../../main/io/seg';
-import { writeFileAtomic } from '../../main/project/atomicWrite';
+import { writeFileAtomic } from '../../main/io/atomicWrite';
 import { dataPath, hasSharedData, sharedDataSkipReason } from '../helpers/sharedData';
 import { dcmjsReadSeg, firstItem } from './helpers/dcmjsReadback';
 import { FEMUR, LIVER } from './helpers/segments';

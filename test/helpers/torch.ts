@@ -1,4 +1,4 @@
-import { findTorch, type TorchDiscovery } from '../../main/torch/findPython';
+import { findTorch, type TorchDiscovery } from '../../main/jobs/torch/findPython';
 
 /** The PyTorch engine's tests run where a Python with torch exists (CI installs Debian's python3-torch). */
 export const torchDiscovery: TorchDiscovery = findTorch();

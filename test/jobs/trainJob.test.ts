@@ -6,7 +6,7 @@ import { describe, expect, test } from 'vitest';
 import type { TrainConfig } from '../../main/engine/trainer/config';
 import { startTrainingJob } from '../../main/jobs/trainJob';
 import type { TrainEvent } from '../../main/jobs/trainRun';
-import { RunDir } from '../../main/project/runDir';
+import { RunDir } from '../../main/jobs/runDir';
 import { dataPath, hasSharedData, sharedDataSkipReason } from '../helpers/sharedData';
 
 const config: TrainConfig = {

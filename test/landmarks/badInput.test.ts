@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LandmarkFileError, loadSchemeFile, readLandmarkFile, readSpineCsvFiles, writeCocoKeypoints, writeLandmarkFile, writeSlicerMarkups } from '../../main/landmarks';
+import { LandmarkFileError, loadSchemeFile, readLandmarkFile, readSpineCsvFiles, writeCocoKeypoints, writeLandmarkFile, writeSlicerMarkups } from '../../main/io/landmarks';
 import { tempDir, trickyTable } from './helpers/sampleTables';
 
 const { dir, cleanup } = tempDir('ld-bad-landmarks-');

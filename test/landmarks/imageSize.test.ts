@@ -1,7 +1,7 @@
 import { PNG } from 'pngjs';
 import jpeg from 'jpeg-js';
 import { describe, expect, it } from 'vitest';
-import { imageSizeFromBytes, LandmarkFileError } from '../../main/landmarks';
+import { imageSizeFromBytes, LandmarkFileError } from '../../main/io/landmarks';
 
 function bmpHeader(width: number, height: number): Uint8Array {
   const bytes = new Uint8Array(54);

@@ -10,7 +10,7 @@ import {
   schemeFromNames,
   writeLandmarkFile,
   type LandmarkTable,
-} from '../../main/landmarks';
+} from '../../main/io/landmarks';
 import { positionsOnly, tempDir, trickyTable, TRICKY_LANDMARKS, withoutSizes } from './helpers/sampleTables';
 
 const { dir, cleanup } = tempDir('ld-landmark-files-');

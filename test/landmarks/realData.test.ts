@@ -13,7 +13,7 @@ import {
   writeWideCsv,
   type ImageSize,
   type LandmarkTable,
-} from '../../main/landmarks';
+} from '../../main/io/landmarks';
 import { dataPath, hasSharedData, sharedDataSkipReason } from '../helpers/sharedData';
 
 const skipNote = hasSharedData ? '' : ` [skipped: ${sharedDataSkipReason}]`;

@@ -3,7 +3,7 @@ import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { buildSync } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BUILTIN_SCHEME_IDS, landmarkNames, landmarkResourcesDir, loadBuiltinScheme, loadSchemeFile, parseScheme, schemeFromNames } from '../../main/landmarks';
+import { BUILTIN_SCHEME_IDS, landmarkNames, landmarkResourcesDir, loadBuiltinScheme, loadSchemeFile, parseScheme, schemeFromNames } from '../../main/io/landmarks';
 import { tempDir } from './helpers/sampleTables';
 
 const { dir, cleanup } = tempDir('ld-schemes-');
@@ -67,7 +67,7 @@ describe('built-in schemes', () => {
     mkdirSync(join(dir, 'out', 'cli'), { recursive: true });
     symlinkSync(join(repo, 'resources'), join(dir, 'resources'), 'dir');
     const outfile = join(dir, 'out', 'cli', 'probe.js');
-    const contents = `const s = require('./main/landmarks/schemes');
+    const contents = `const s = require('./main/io/landmarks/schemes');
       console.log(JSON.stringify({ dir: s.landmarkResourcesDir(), count: s.loadBuiltinScheme('spine-68').landmarks.length }));`;
     buildSync({ stdin: { contents, resolveDir: repo, loader: 'ts' }, bundle: true, platform: 'node', format: 'cjs', outfile, logLevel: 'silent' });
     const env = { ...process.env, LD_STUDIO_RESOURCES: '' };

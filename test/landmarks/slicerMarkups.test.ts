@@ -13,7 +13,7 @@ import {
   writeSlicerMarkupsFile,
   type ImageGeometry,
   type LandmarkTable,
-} from '../../main/landmarks';
+} from '../../main/io/landmarks';
 import { validateJson } from './helpers/jsonSchema';
 import { tempDir, trickyTable, withoutSizes } from './helpers/sampleTables';
 

@@ -16,8 +16,8 @@ import {
   writeLongCsvFile,
   writeWideCsv,
   type LandmarkTable,
-} from '../../main/landmarks';
-import { parseCsv } from '../../main/landmarks/formats/csvText';
+} from '../../main/io/landmarks';
+import { parseCsv } from '../../main/io/landmarks/formats/csvText';
 import { positionsOnly, tempDir, trickyTable, TRICKY_LANDMARKS, withoutSizes } from './helpers/sampleTables';
 
 describe('CSV text', () => {

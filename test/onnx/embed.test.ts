@@ -12,9 +12,9 @@ import { EMBED_USAGE, embedCommand } from '../../main/cli/embed';
 import { activateBackend } from '../../main/engine/backends';
 import { decodeNpy } from '../../main/engine/infer/npy';
 import { initModel } from '../../main/engine/model/params';
-import { exportCheckpointToOnnx } from '../../main/engine/onnx/exportOnnx';
+import { exportCheckpointToOnnx } from '../../main/jobs/modelSource';
 import { Rng } from '../../main/engine/rng';
-import { RunDir } from '../../main/project/runDir';
+import { RunDir } from '../../main/jobs/runDir';
 import { captureOutput, lastJsonLine } from '../helpers/captureOutput';
 
 const root = mkdtempSync(join(tmpdir(), 'ld-embed-'));

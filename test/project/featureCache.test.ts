@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { featuresFromEmbedding } from '../../main/engine/landmarks/features';
 import { Rng } from '../../main/engine/rng';
-import { FeatureCache, featureKey } from '../../main/project/featureCache';
-import { decodeHalf, encodeHalf, fromHalf, toHalf } from '../../main/project/half';
+import { FeatureCache, featureKey } from '../../main/jobs/featureCache';
+import { decodeHalf, encodeHalf, fromHalf, toHalf } from '../../main/io/half';
 
 describe('half precision', () => {
   test('exact values, rounding to nearest even, overflow, subnormals', () => {

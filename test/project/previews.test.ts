@@ -3,10 +3,10 @@ import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
 import { readImage } from '../../main/io';
 import type { ImageRecord } from '../../main/io/imageRecord';
-import { argmaxPlanes, kMeansLabels, paletteRgba, upsampleLabels } from '../../main/project/clusterMap';
-import { pixelsFromRecord, thumbnailFromRecord } from '../../main/project/imagePreview';
-import { LruCache } from '../../main/project/lruCache';
-import { encodePng } from '../../main/project/pngEncode';
+import { argmaxPlanes, kMeansLabels, paletteRgba, upsampleLabels } from '../../main/jobs/clusterMap';
+import { pixelsFromRecord, thumbnailFromRecord } from '../../main/io/imagePreview';
+import { LruCache } from '../../main/jobs/lruCache';
+import { encodePng } from '../../main/io/raster/pngEncode';
 import { dataPath, hasSharedData, sharedDataSkipReason } from '../helpers/sharedData';
 
 function record(width: number, height: number, values: (i: number) => number, extra: Partial<ImageRecord> = {}): ImageRecord {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, sep } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RecentProjects, defaultConfigDir } from '../../main/project/appConfig';
-import { writeFileAtomic } from '../../main/project/atomicWrite';
+import { writeFileAtomic } from '../../main/io/atomicWrite';
 import { PROJECT_FILE_NAME, PROJECT_SCHEMA_ID, parseProjectFile } from '../../main/project/projectFile';
 import { ProjectStore, resolveStoredPath, toStoredPath } from '../../main/project/projectStore';
 

@@ -3,7 +3,7 @@
  * every image once to 512×512 (aspect ratio NOT preserved) and the online augmentation crops 448 from it.
  * We do the same at a configurable base size, keeping the paper's 512/448 ratio (see `baseSizeFor`).
  */
-import type { ImageRecord } from '../../io/imageRecord';
+import type { PixelImage } from '../image';
 import { resizeHWC } from './resample';
 
 /** One image ready for augmentation: square, HWC interleaved, values in [0, 1]. */
@@ -42,7 +42,7 @@ export function baseSizeFor(cropSize: number): number {
  * (see resample.ts). Both filters are linear and per channel, so converting channels before or after the
  * resize gives the same result; we convert RGB→grey before (less work) and grey→RGB after.
  */
-export function prepareImage(record: ImageRecord, opts: PrepareOptions): PreparedImage {
+export function prepareImage(record: PixelImage, opts: PrepareOptions): PreparedImage {
   const { baseSize, channels } = opts;
   if (!Number.isInteger(baseSize) || baseSize <= 0) throw new Error(`prepareImage: bad baseSize ${baseSize}`);
   const data = resampleToUnit(record, { width: baseSize, height: baseSize, channels });
@@ -53,7 +53,7 @@ export function prepareImage(record: ImageRecord, opts: PrepareOptions): Prepare
  * The first frame of `record`, min-max scaled to [0, 1] with `record.range`, converted to `channels`
  * and resized to width×height: HWC. Shared by training (square) and inference (aspect kept).
  */
-export function resampleToUnit(record: ImageRecord, opts: { width: number; height: number; channels: number }): Float32Array {
+export function resampleToUnit(record: PixelImage, opts: { width: number; height: number; channels: number }): Float32Array {
   const { width, height, channels } = opts;
   if (channels !== 1 && channels !== 3) throw new Error(`${record.id}: ${String(channels)} channels requested; only 1 and 3 are supported`);
   const W = record.width;

@@ -8,6 +8,7 @@
  * script downloads (skipped offline): when CUDA is asked for and cannot be loaded, the session falls
  * back to CPU and says so in `notes`.
  */
+// eslint-disable-next-line layers/allowed-imports -- probes onnxruntime-node's own install for its CUDA library, not user files
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';

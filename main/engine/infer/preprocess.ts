@@ -13,7 +13,7 @@
  * Coordinates: pixel centres map linearly, x_net + 0.5 = (x_orig + 0.5)·scale.x (same for y), which is
  * the convention the resampler uses; `toOriginal` / `toNetwork` apply it.
  */
-import type { ImageRecord } from '../../io/imageRecord';
+import type { PixelImage } from '../image';
 import { normalise } from '../data/augment';
 import { resampleToUnit } from '../data/prepare';
 
@@ -64,7 +64,7 @@ export function chwToHwc(src: Float32Array, c: number, h: number, w: number, out
  */
 export type InputFit = 'long-side' | 'square';
 
-export function preprocessForNetwork(record: ImageRecord, opts: { channels: number; size?: number; fit?: InputFit }): NetworkInput {
+export function preprocessForNetwork(record: PixelImage, opts: { channels: number; size?: number; fit?: InputFit }): NetworkInput {
   const channels = opts.channels;
   if (channels !== 1 && channels !== 3) throw new Error(`the model expects ${channels} input channels; only 1 and 3 are supported`);
   const W = record.width;

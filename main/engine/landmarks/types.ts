@@ -43,7 +43,7 @@ export interface LandmarkTable {
 
 export type Vec3 = [number, number, number];
 
-/** Pixel → patient (LPS, mm) mapping of a 2-D image (main/landmarks/formats/dicomGeometry.ts). */
+/** Pixel → patient (LPS, mm) mapping of a 2-D image (main/io/landmarks/formats/dicomGeometry.ts). */
 export interface ImageGeometry {
   /** ImagePositionPatient: LPS position (mm) of the centre of the top-left pixel. */
   origin: Vec3;

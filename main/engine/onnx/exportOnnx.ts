@@ -15,9 +15,6 @@
  * be multiples of 16).
  */
 import { onnx } from 'onnx-proto';
-import { existsSync } from 'node:fs';
-import { writeFileAtomic } from '../../project/atomicWrite';
-import { readSafetensors } from '../../project/safetensors';
 import type { NamedArray } from '../model/params';
 import { allConvSpecs, DECODER_BLOCKS, ENCODER_STAGES, type ConvSpec } from '../model/spec';
 
@@ -271,27 +268,4 @@ export function inferLdConfig(tensors: Map<string, NamedArray>, source = 'checkp
   if (!emb || emb.shape.length !== 4) throw new Error(`${source}: no 'emb_2.weight' tensor; is this an LD checkpoint?`);
   const clu = tensors.get('clu_2.weight');
   return { channels: first.shape[2], embedDim: emb.shape[3], clusters: clu ? clu.shape[3] : 0 };
-}
-
-export interface ExportResult extends LdOnnxConfig {
-  path: string;
-  bytes: number;
-}
-
-/** Reads a safetensors checkpoint and writes its ONNX model to `outPath` (atomically). */
-export function exportCheckpointToOnnx(checkpointPath: string, outPath: string, opts: { foldBatchNorm?: boolean } = {}): ExportResult {
-  if (!existsSync(checkpointPath)) throw new Error(`checkpoint not found: ${checkpointPath}`);
-  const { bytes, config } = checkpointToOnnxBytes(checkpointPath, opts);
-  writeFileAtomic(outPath, bytes);
-  return { path: outPath, bytes: bytes.length, ...config };
-}
-
-/** The ONNX model of a safetensors checkpoint, in memory. */
-export function checkpointToOnnxBytes(checkpointPath: string, opts: { foldBatchNorm?: boolean } = {}): { bytes: Uint8Array; config: LdOnnxConfig } {
-  const { tensors, metadata } = readSafetensors(checkpointPath);
-  const config = inferLdConfig(tensors, checkpointPath);
-  const meta: Record<string, string> = { 'ld.checkpoint': checkpointPath };
-  for (const key of ['engine', 'step', 'stage']) if (metadata[key] !== undefined) meta[`ld.checkpoint_${key}`] = metadata[key];
-  const bytes = buildLdOnnx(tensors, { ...config, foldBatchNorm: opts.foldBatchNorm, metadata: meta });
-  return { bytes, config };
 }

@@ -5,7 +5,7 @@
  * body. Used as the shape prior and as the reference segmentation of the segmentation benchmark.
  *
  * Coordinates are image pixels with the centre of the top-left pixel at (0, 0) (the landmark
- * convention of main/landmarks); a pixel is inside when its centre is (even-odd rule, so a quad whose
+ * convention of main/io/landmarks); a pixel is inside when its centre is (even-odd rule, so a quad whose
  * noisy corners make it self-intersecting still fills sensibly).
  */
 

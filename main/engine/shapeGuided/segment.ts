@@ -10,7 +10,7 @@
  * radiographs rarely have fundus photographs' black surround). Either probability map is resampled back
  * to the original image size and thresholded there (default 0.5).
  */
-import type { ImageRecord } from '../../io/imageRecord';
+import type { PixelImage } from '../image';
 import { resampleToUnit } from '../data/prepare';
 import { resizeHWC } from '../data/resample';
 import type { LdOnnxModel } from '../infer/onnxModel';
@@ -87,7 +87,7 @@ export interface PredictOptions {
   fovThreshold?: number;
 }
 
-export async function predictImage(model: LdOnnxModel, record: ImageRecord, opts: PredictOptions): Promise<Prediction> {
+export async function predictImage(model: LdOnnxModel, record: PixelImage, opts: PredictOptions): Promise<Prediction> {
   if (model.clusters === 0) throw new Error('the model has no clustering branch (a stage-1 model); segmentation needs a stage-2 or shape-guided model');
   const input = preprocessForNetwork(record, { channels: model.channels, size: opts.size, fit: opts.fit });
   const out = await model.run(input.data, 1, input.height, input.width);

@@ -15,9 +15,9 @@
  */
 import { imageStem } from '../../engine/landmarks/metrics';
 import type { LandmarkTable, PlacedPoint } from '../../engine/landmarks/types';
-import { readLongCsvFile } from '../../landmarks/formats/longCsv';
-import { LandmarkFileError } from '../../landmarks/formats/fileError';
-import { writeFileAtomic } from '../../project/atomicWrite';
+import { readLongCsvFile } from '../landmarks/formats/longCsv';
+import { LandmarkFileError } from '../landmarks/formats/fileError';
+import { writeFileAtomic } from '../atomicWrite';
 import { writePart10, type NaturalDataset } from './dcmjs';
 import { dicomDateTime, IMPLEMENTATION_VERSION_NAME, newUid, SOFTWARE, SOFTWARE_NAME_AND_VERSION, uidFromKey } from './dicomValues';
 import { readDicomSource, type SourceImage } from './dicomSource';

@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { writeFileAtomic } from '../../project/atomicWrite';
+import { writeFileAtomic } from '../atomicWrite';
 import type { Segmentation } from '../seg';
 import { checkCode, CodeError, type CodedConcept } from './codes';
 import { dcmjs } from './dcmjs';

@@ -1,7 +1,7 @@
 /** DICOM-SEG from files: DICOM source image(s) + a folder of mask images → one .dcm, written atomically. */
 import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { writeFileAtomic } from '../../project/atomicWrite';
+import { writeFileAtomic } from '../atomicWrite';
 import { readSources } from './dicomSource';
 import { ExportError } from './exportError';
 import { readMaskImages, segmentMasksFrom } from './maskImages';

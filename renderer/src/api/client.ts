@@ -5,7 +5,7 @@
  *             set by the ?token= page load authenticates it.
  * Both answer with an envelope { result } | { error }; `invoke` unwraps it and throws LdStudioError.
  */
-import type { Channel, EventName, IpcEnvelope, IpcErrorCode, IpcEvents, IpcIssue, LdStudioBridge, PayloadArgs, ResponseOf } from '../../../preload/api';
+import type { Channel, EventName, IpcEnvelope, IpcErrorCode, IpcEvents, IpcIssue, LdStudioBridge, PayloadArgs, ResponseOf } from '../../../common/api';
 import { EventSocket } from './eventSocket';
 
 declare global {

@@ -3,7 +3,7 @@
  * ?token= page load set), reconnecting with backoff when the server restarts or the machine sleeps.
  * Messages are `{ event, payload }`; unknown events are ignored.
  */
-import type { EventName, IpcEvents } from '../../../preload/api';
+import type { EventName, IpcEvents } from '../../../common/api';
 
 type Listener = (payload: unknown) => void;
 

@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
-import type { EngineInfo } from '../../../preload/api';
+import type { EngineInfo } from '../../../common/api';
 import { useApi } from '../api/client';
 
 export type LoadStatus = 'idle' | 'loading' | 'ready' | 'error';

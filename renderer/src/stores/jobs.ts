@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
-import type { IpcEvents } from '../../../preload/api';
+import type { IpcEvents } from '../../../common/api';
 import { useApi } from '../api/client';
 
 export type JobProgress = IpcEvents['job:progress'];

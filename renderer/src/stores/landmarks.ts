@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
-import type { ImageLandmarks, LandmarkPoint, TemplateState, XY } from '../../../preload/api';
+import type { ImageLandmarks, LandmarkPoint, TemplateState, XY } from '../../../common/api';
 import { useApi } from '../api/client';
 import { newJobId } from './errors';
 import { useJobStore } from './jobs';

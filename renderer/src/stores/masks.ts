@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
-import { encodeMaskRle, maskHeaderName, type MaskInfo } from '../../../preload/api';
+import { encodeMaskRle, maskHeaderName, type MaskInfo } from '../../../common/api';
 import { useApi } from '../api/client';
 import { newJobId } from './errors';
 import { useJobStore } from './jobs';

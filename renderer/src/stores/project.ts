@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
-import type { ImageEntry, ImportFailure, ProjectSnapshot, RecentProject } from '../../../preload/api';
+import type { ImageEntry, ImportFailure, ProjectSnapshot, RecentProject } from '../../../common/api';
 import { useApi } from '../api/client';
 import { newJobId } from './errors';
 import { useJobStore } from './jobs';

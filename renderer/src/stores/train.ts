@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
-import type { BackendName, IpcEvents, LossRow, RunSummary, TrainEngineId, TrainOptions, TrainSettings } from '../../../preload/api';
+import type { BackendName, IpcEvents, LossRow, RunSummary, TrainEngineId, TrainOptions, TrainSettings } from '../../../common/api';
 import { useApi } from '../api/client';
 import { useProjectStore } from './project';
 

@@ -5,7 +5,7 @@
  */
 import { Enums, RenderingEngine, type Types } from '@cornerstonejs/core';
 import { annotation as annotationApi, BrushTool, Enums as ToolEnums, PanTool, ToolGroupManager, utilities as toolUtilities, WindowLevelTool, ZoomTool } from '@cornerstonejs/tools';
-import type { LandmarkPoint, XY } from '../../../preload/api';
+import type { LandmarkPoint, XY } from '../../../common/api';
 import { ensureCornerstone } from './cornerstoneSetup';
 import { loadProjectImage, type LoadedImage } from './imagePixels';
 import { LandmarkTool, type LandmarkEditListener } from './LandmarkTool';

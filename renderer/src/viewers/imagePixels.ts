@@ -4,7 +4,7 @@
  * imagePositionPatient at the centre of the first pixel, which is exactly the app's convention.
  */
 import { cache, Enums, imageLoader, utilities } from '@cornerstonejs/core';
-import { pixelsHeaderName, type PixelsHeader } from '../../../preload/api';
+import { pixelsHeaderName, type PixelsHeader } from '../../../common/api';
 import { useApi } from '../api/client';
 
 export interface LoadedImage {

@@ -1,4 +1,4 @@
-"""Checkpoints in the format shared with the tfjs engine (PROTOCOL.md, main/project/runDir.ts)."""
+"""Checkpoints in the format shared with the tfjs engine (PROTOCOL.md, main/jobs/runDir.ts)."""
 from __future__ import annotations
 
 import json

@@ -8,7 +8,7 @@ import { applyWarp, drawWarp, invertAffine, PAPER_GEOMETRY, warpMatrix, type Ran
 import { Rng } from '../../../main/engine/rng';
 import { validateConfig, PAPER_DEFAULTS, type TrainConfig } from '../../../main/engine/trainer/config';
 import { warpPoints } from '../../../main/engine/losses';
-import { engineEnv } from '../../../main/torch/findPython';
+import { engineEnv } from '../../../main/jobs/torch/findPython';
 import { hasTorch, torchPython, torchSkipReason } from '../../helpers/torch';
 
 /** A single bright pixel (value 1) at (row, col) of a size × size grey image. */

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { readSafetensors } from '../../../main/project/safetensors';
+import { readSafetensors } from '../../../main/io/safetensors';
 import { runCli } from '../../helpers/cli';
 import { dataPath, hasSharedData, sharedDataSkipReason } from '../../helpers/sharedData';
 import { hasTorch, torchSkipReason } from '../../helpers/torch';

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { describe, expect, test } from 'vitest';
 import { Rng } from '../../../main/engine/rng';
-import { loadPriorMasks, PriorMaskError, writePreparedPriors } from '../../../main/engine/shapeGuided/priorLoader';
+import { loadPriorMasks, PriorMaskError, writePreparedPriors } from '../../../main/io/priorMasks';
 import { applyPriorAugment, drawPriorBatch, foregroundFraction, rotateBilinear, type PriorMask } from '../../../main/engine/shapeGuided/priors';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'ld-priors-'));

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { otsuThreshold } from '../../../main/engine/shapeGuided/segment';
 import { dice, fillPolygons, vertebraMask, vertebraQuads } from '../../../main/engine/shapeGuided/quadMasks';
-import { readImageSize, readSpineCsvFiles } from '../../../main/landmarks';
+import { readImageSize, readSpineCsvFiles } from '../../../main/io/landmarks';
 import { dataPath, hasSharedData, sharedDataSkipReason } from '../../helpers/sharedData';
 
 const count = (m: Uint8Array) => m.reduce((s, v) => s + (v ? 1 : 0), 0);

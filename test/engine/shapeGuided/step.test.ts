@@ -18,7 +18,7 @@ import type { TrainConfig } from '../../../main/engine/trainer/config';
 import { trainStep, type ShapeStepContext } from '../../../main/engine/trainer/step';
 import { tensorMemory, Trainer, type StepReport } from '../../../main/engine/trainer/trainer';
 import { loadTrainingImages } from '../../../main/jobs/trainingImages';
-import { RunDir } from '../../../main/project/runDir';
+import { RunDir } from '../../../main/jobs/runDir';
 import { dataPath, hasSharedData, sharedDataSkipReason } from '../../helpers/sharedData';
 
 const SIZE = 160;

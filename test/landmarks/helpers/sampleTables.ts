@@ -2,7 +2,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { LandmarkTable } from '../../../main/landmarks';
+import type { LandmarkTable } from '../../../main/io/landmarks';
 
 export const TRICKY_LANDMARKS = ['Sella', 'Nasion, soft "tissue"', 'Ångström point ä/ß', ' padded ', '頭蓋点'];
 

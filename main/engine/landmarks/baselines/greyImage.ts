@@ -1,5 +1,5 @@
 /** Grey images for the landmark baselines, and moving points between sizes of the same image. */
-import type { ImageRecord } from '../../../io/imageRecord';
+import type { PixelImage } from '../../image';
 import { resampleToUnit } from '../../data/prepare';
 import { resizeHWC } from '../../data/resample';
 import type { Point } from '../types';
@@ -17,7 +17,7 @@ export interface Size {
 }
 
 /** The first frame of a decoded image as grey in [0, 1] at its own size. */
-export function greyFromRecord(record: ImageRecord): GreyImage {
+export function greyFromRecord(record: PixelImage): GreyImage {
   const { width, height } = record;
   return { width, height, data: resampleToUnit(record, { width, height, channels: 1 }) };
 }
