@@ -163,7 +163,6 @@ export const projectFileSchema = z
 export type ProjectFile = z.infer<typeof projectFileSchema>;
 export type StoredImage = ProjectFile['images'][number];
 export type StoredRun = ProjectFile['runs'][number];
-export type StoredLandmarkSet = ProjectFile['landmarkSets'][number];
 export type StoredMask = ProjectFile['masks'][number];
 
 export class ProjectFileError extends Error {

@@ -1,7 +1,7 @@
 /**
  * `eval-landmarks`: the JSON report and the exit codes 0 / 1 (unreadable input) / 2 (bad arguments),
  * in-process on small synthetic files, then through the real CLI (out/cli) on the team's hand and
- * spine sets. The landmark file readers themselves are tested in test/landmarks.
+ * spine sets. The landmark file readers themselves are tested in test/io/landmarks.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -11,7 +11,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readImage } from '../../main/io';
 import { readSegmentation } from '../../main/io/seg';
-import { dciodvfy, dicom3toolsSkipReason, hasDciodvfy } from '../exporters/helpers/validators';
+import { dciodvfy, dicom3toolsSkipReason, hasDciodvfy } from '../io/exporters/helpers/validators';
 import { dataPath, hasSharedData, sharedDataSkipReason } from '../helpers/sharedData';
 import { buildApp, screenshotDir } from './helpers/appBuild';
 import { chromiumSkipReason, launchChromium } from './helpers/chromium';

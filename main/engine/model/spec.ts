@@ -21,8 +21,6 @@ export interface ModelConfig {
   clusters: number;
 }
 
-export const PAPER_MODEL: ModelConfig = { inChannels: 1, embedDim: 32, clusters: 16 };
-
 /** Encoder stages: output channels of each conv; the activation before each pool is a skip. */
 export const ENCODER_STAGES = [[16, 16], [32, 32], [64, 64, 64], [128, 128, 128], [128, 128, 128]] as const;
 

@@ -21,8 +21,6 @@ export interface DiscLayer {
   cout: number;
 }
 
-export const DISC_PREFIX = 'disc_';
-
 export const DISC_LAYERS: readonly DiscLayer[] = [
   { name: 'disc_1', kernel: 3, cin: 1, cout: 16 },
   { name: 'disc_2', kernel: 3, cin: 16, cout: 32 },

@@ -104,8 +104,3 @@ export function useApi(): LdStudioApi {
   current ??= window.ldStudio ? electronApi(window.ldStudio) : browserApi();
   return current;
 }
-
-/** Replace the transport (tests, or a future remote mode). */
-export function setApi(api: LdStudioApi): void {
-  current = api;
-}

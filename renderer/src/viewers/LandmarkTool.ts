@@ -4,7 +4,7 @@
  * The Pinia store stays the source of truth: the viewer re-creates these annotations from it after
  * every change, so undo/redo and the main process never disagree with what is drawn.
  */
-import { getEnabledElement, type Types } from '@cornerstonejs/core';
+import type { Types } from '@cornerstonejs/core';
 import { ProbeTool } from '@cornerstonejs/tools';
 
 export interface LandmarkAnnotationData {
@@ -54,8 +54,4 @@ export class LandmarkTool extends ProbeTool {
   override _calculateCachedStats(annotation: unknown): unknown {
     return (annotation as { data: { cachedStats: unknown } }).data.cachedStats;
   }
-}
-
-export function viewportOf(element: HTMLDivElement): Types.IStackViewport | undefined {
-  return getEnabledElement(element)?.viewport as Types.IStackViewport | undefined;
 }

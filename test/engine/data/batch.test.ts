@@ -250,29 +250,6 @@ describe('makeBatch: view-2 warp', () => {
   });
 });
 
-describe('makeBatch: micro-benchmark (printed, not asserted)', () => {
-  it('448 px, B = 4 and 64 px, B = 2', () => {
-    const big = corpus(4, baseSizeFor(448), 1);
-    const bigRgb = corpus(4, baseSizeFor(448), 3);
-    const small = greys;
-    const time = (label: string, fn: () => unknown, reps: number) => {
-      fn(); // warm-up
-      const t0 = performance.now();
-      const c0 = process.cpuUsage();
-      for (let i = 0; i < reps; i++) fn();
-      const ms = (performance.now() - t0) / reps;
-      const cpu = process.cpuUsage(c0);
-      const cpuMs = (cpu.user + cpu.system) / 1000 / reps;
-      console.log(`[bench] makeBatch ${label}: ${ms.toFixed(2)} ms/batch wall, ${cpuMs.toFixed(2)} ms CPU`);
-    };
-    const rng = new Rng(1);
-    time('448 px, B = 4, grey (20 rows)', () => makeBatch(big, rng, { pairs: 4, cropSize: 448, channels: 1 }), 5);
-    time('448 px, B = 4, RGB (20 rows)', () => makeBatch(bigRgb, rng, { pairs: 4, cropSize: 448, channels: 3 }), 3);
-    time('64 px, B = 2, grey (10 rows)', () => makeBatch(small, rng, { pairs: 2, cropSize: 64, channels: 1 }), 50);
-    expect(true).toBe(true);
-  });
-});
-
 describe('makeBatch: output buffer reuse', () => {
   it('writes into opts.out and gives the same values as a fresh allocation', () => {
     const opts = { pairs: 2, cropSize: 32, channels: 1 as const };
