@@ -417,6 +417,10 @@ export type IpcErrorCode =
   | 'bad_request'
   /** Browser mode: no valid token. */
   | 'unauthorized'
+  /** A named project, image, run, landmark set or file does not exist (common/errors.ts). */
+  | 'not_found'
+  /** The project is not ready for this yet; the message says what to do first (common/errors.ts). */
+  | 'precondition'
   /** The handler failed. */
   | 'internal';
 

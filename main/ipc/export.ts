@@ -50,6 +50,7 @@ import { readMaskPng, readProbabilityPng } from '../project/masks';
 import type { StoredImage, StoredMask } from '../project/projectFile';
 import type { ProjectStore } from '../project/projectStore';
 import type { DomainHandlers } from './types';
+import { PreconditionError } from '../../common/errors';
 
 interface ExportImage {
   image: StoredImage;
@@ -72,7 +73,7 @@ function exportImages(store: ProjectStore): { names: string[]; images: ExportIma
   const d = store.data;
   const template = d.template;
   const names = template ? [...template.names] : [...new Set(d.landmarks.flatMap((l) => l.points.map((p) => p.name)))];
-  if (names.length === 0) throw new Error('nothing to export yet: choose a template and place its landmarks first');
+  if (names.length === 0) throw new PreconditionError('nothing to export yet: choose a template and place its landmarks first');
   const rows: Array<{ image: StoredImage; points: Array<PlacedPoint | null> }> = [];
   if (template && Object.keys(template.points).length) {
     rows.push({ image: store.image(template.imageId), points: names.map((n) => (template.points[n] ? { ...template.points[n] } : null)) });
@@ -91,7 +92,7 @@ function exportImages(store: ProjectStore): { names: string[]; images: ExportIma
       }),
     });
   }
-  if (rows.length === 0) throw new Error('nothing to export yet: no image has landmarks (place the template points, then propagate)');
+  if (rows.length === 0) throw new PreconditionError('nothing to export yet: no image has landmarks (place the template points, then propagate)');
   const counts = new Map<string, number>();
   for (const r of rows) counts.set(r.image.name, (counts.get(r.image.name) ?? 0) + 1);
   return { names, images: rows.map((r) => ({ ...r, label: (counts.get(r.image.name) ?? 0) > 1 ? r.image.path : r.image.name })) };
@@ -190,11 +191,11 @@ function segImages(store: ProjectStore, imageIds: string[] | undefined, warnings
     images = [...new Set(imageIds)].map((id) => store.image(id));
     const without = images.filter((im) => !masks.has(im.id));
     if (without.length) {
-      throw new Error(`${without.map((im) => im.name).slice(0, 5).join(', ')}${without.length > 5 ? ' …' : ''}: no mask yet; segment or import a mask first, or leave ${without.length > 1 ? 'them' : 'it'} out`);
+      throw new PreconditionError(`${without.map((im) => im.name).slice(0, 5).join(', ')}${without.length > 5 ? ' …' : ''}: no mask yet; segment or import a mask first, or leave ${without.length > 1 ? 'them' : 'it'} out`);
     }
   } else {
     const masked = store.data.images.filter((im) => masks.has(im.id));
-    if (masked.length === 0) throw new Error('no image has a mask yet: segment the images (Segment) or import a DICOM-SEG first');
+    if (masked.length === 0) throw new PreconditionError('no image has a mask yet: segment the images (Segment) or import a DICOM-SEG first');
     images = masked.filter((im) => im.format === 'dicom');
     const others = masked.filter((im) => im.format !== 'dicom');
     if (images.length === 0) throw new ExportError(nonDicomSourceReason(others[0].format, 'DICOM-SEG'), store.imagePath(others[0]));

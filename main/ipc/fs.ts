@@ -10,10 +10,11 @@ import { dirname, join, resolve } from 'node:path';
 import type { FolderListing } from '../../common/api';
 import { formatFromExtension } from '../io/sniffFormat';
 import type { DomainHandlers } from './types';
+import { NotFoundError } from '../../common/errors';
 
 function folderError(dir: string, err: unknown): Error {
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'ENOENT') return new Error(`${dir}: folder not found; check the path or choose another folder`);
+  if (code === 'ENOENT') return new NotFoundError(`${dir}: folder not found; check the path or choose another folder`);
   if (code === 'ENOTDIR') return new Error(`${dir}: this is a file, not a folder`);
   if (code === 'EACCES' || code === 'EPERM') return new Error(`${dir}: the folder cannot be read (permission denied)`);
   return new Error(`${dir}: the folder cannot be read (${(err as Error)?.message ?? String(err)})`);

@@ -13,6 +13,7 @@ import type { ProjectStore } from '../project/projectStore';
 import type { Session } from './session';
 import { imageEntryOf, snapshotOf } from './snapshot';
 import type { DomainHandlers } from './types';
+import { NotFoundError } from '../../common/errors';
 
 export const DEFAULT_THUMBNAIL_SIZE = 128;
 
@@ -159,7 +160,7 @@ export const imagesHandlers: DomainHandlers<'images:import' | 'images:thumbnail'
   'images:remove': async ({ imageIds }, { session }) => {
     const store = session.requireProject();
     const unknown = imageIds.filter((id) => !store.data.images.some((im) => im.id === id));
-    if (unknown.length) throw new Error(`no image ${unknown.map((id) => `'${id}'`).join(', ')} in this project`);
+    if (unknown.length) throw new NotFoundError(`no image ${unknown.map((id) => `'${id}'`).join(', ')} in this project`);
     const remove = new Set(imageIds);
     const maskFiles = store.data.masks.filter((m) => remove.has(m.imageId)).flatMap((m) => [m.file, m.probFile]);
     store.change('images removed', (data) => {

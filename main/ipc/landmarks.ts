@@ -17,6 +17,7 @@ import { IpcError } from './errors';
 import type { Session } from './session';
 import { builtInLandmarkSets, landmarksOf, modelRunFor, runDirOf, templateOf } from './snapshot';
 import type { DomainHandlers } from './types';
+import { NotFoundError, PreconditionError } from '../../common/errors';
 
 type StoredLandmarks = ProjectFile['landmarks'][number];
 
@@ -29,7 +30,7 @@ function checkOnImage(image: StoredImage, p: XY, what: string): void {
 
 function requireTemplate(store: ProjectStore): NonNullable<ProjectFile['template']> {
   const t = store.data.template;
-  if (!t) throw new Error('no template yet: choose the template image and its landmark set first');
+  if (!t) throw new PreconditionError('no template yet: choose the template image and its landmark set first');
   return t;
 }
 
@@ -56,7 +57,7 @@ function resolveSet(store: ProjectStore, setId: string | undefined, names: strin
   if (custom) return { setId: custom.id, names: [...custom.names] };
   if (setId) {
     const known = [...BUILTIN_SCHEME_IDS, ...store.data.landmarkSets.map((s) => s.id)].join(', ');
-    throw new Error(`no landmark set '${setId}' (known: ${known}); give 'names' to define your own`);
+    throw new NotFoundError(`no landmark set '${setId}' (known: ${known}); give 'names' to define your own`);
   }
   const current = store.data.template;
   if (current) return { setId: current.setId, names: [...current.names] };
@@ -80,7 +81,7 @@ function entryFor(d: ProjectFile, imageId: string): StoredLandmarks {
 export async function propagateLandmarks(session: Session, jobId: string, runId: string | undefined, imageIds: string[] | undefined) {
   const store = session.requireProject();
   const template = requireTemplate(store);
-  if (!template.names.some((n) => template.points[n])) throw new Error('the template has no placed landmarks: place at least one point on the template image');
+  if (!template.names.some((n) => template.points[n])) throw new PreconditionError('the template has no placed landmarks: place at least one point on the template image');
   const run = modelRunFor(store, runId, 'no trained model yet: train a run (Train) before propagating landmarks');
   const templateImage = store.image(template.imageId);
   const templateMissing = store.missingReason(templateImage);

@@ -34,6 +34,7 @@ import { PixelsError } from './pixels';
 import type { Session } from './session';
 import { modelRunFor, runDirOf } from './snapshot';
 import type { DomainHandlers } from './types';
+import { PreconditionError } from '../../common/errors';
 
 export function maskInfoOf(m: StoredMask): MaskInfo {
   const info: MaskInfo = { imageId: m.imageId, source: m.source, accepted: m.accepted, foreground: m.foreground, updatedAt: m.updatedAt };
@@ -78,7 +79,7 @@ export interface MaskWrite {
  */
 export async function storeMask(store: ProjectStore, image: StoredImage, mask: Uint8Array, write: MaskWrite): Promise<StoredMask> {
   return withMaskLock(store, image.id, async () => {
-    if (store.isClosed) throw new Error('the project was closed');
+    if (store.isClosed) throw new PreconditionError('the project was closed');
     const files = maskFilesOf(image.id);
     await writeMaskPng(store.dir, files.file, mask, image.width, image.height);
     if (write.probability) await writeProbabilityPng(store.dir, files.probFile, write.probability, image.width, image.height);
@@ -320,7 +321,7 @@ export function maskResponseHeaders(payload: MaskPayload): Record<string, string
 function requireMask(store: ProjectStore, imageId: string): StoredMask {
   const image = store.image(imageId);
   const entry = storedMaskOf(store, imageId);
-  if (!entry) throw new Error(`${image.name} has no mask yet: segment it (Segment) or draw one first`);
+  if (!entry) throw new PreconditionError(`${image.name} has no mask yet: segment it (Segment) or draw one first`);
   return entry;
 }
 
@@ -349,7 +350,7 @@ export const segmentHandlers: DomainHandlers<'segment:run' | 'segment:list' | 's
     const entry = await withMaskLock(store, imageId, async () =>
       store.change(accepted ? 'mask accepted' : 'mask acceptance withdrawn', (d) => {
         const m = d.masks.find((x) => x.imageId === imageId);
-        if (!m) throw new Error(`${store.image(imageId).name} has no mask any more`);
+        if (!m) throw new PreconditionError(`${store.image(imageId).name} has no mask any more`);
         m.accepted = accepted;
         m.updatedAt = new Date().toISOString();
         return m;

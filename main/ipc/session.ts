@@ -10,6 +10,7 @@ import { LruCache } from '../jobs/lruCache';
 import { ProjectStore, type ProjectStoreOptions } from '../project/projectStore';
 import { snapshotOf } from './snapshot';
 import type { EventSink, JobHandle, JobKind, TrainingState } from './sessionState';
+import { PreconditionError } from '../../common/errors';
 
 /** Native dialogs (Electron); browser mode has none. */
 export interface Dialogs {
@@ -71,7 +72,7 @@ export class Session {
   }
 
   requireProject(): ProjectStore {
-    if (!this.project) throw new Error('no project is open: create or open a project first');
+    if (!this.project) throw new PreconditionError('no project is open: create or open a project first');
     return this.project;
   }
 
@@ -104,7 +105,7 @@ export class Session {
 
   /** Register a job under the client's id; refused while another job has that id. */
   beginJob(jobId: string, kind: JobKind): JobHandle {
-    if (this.jobs.has(jobId)) throw new Error(`a job with id '${jobId}' is already running; use a new id for each job`);
+    if (this.jobs.has(jobId)) throw new PreconditionError(`a job with id '${jobId}' is already running; use a new id for each job`);
     const handle: JobHandle = {
       jobId,
       kind,

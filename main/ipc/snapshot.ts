@@ -9,6 +9,7 @@ import type { ProjectStore } from '../project/projectStore';
 import { stepsProvisional, type TrainConfig } from '../engine/trainer/config';
 import { RunDir, type RunInfo } from '../jobs/runDir';
 import type { TrainingState } from './sessionState';
+import { NotFoundError, PreconditionError } from '../../common/errors';
 
 /** What the snapshot needs of the session: the training run, if any. */
 type Session = { readonly training: TrainingState | null };
@@ -101,14 +102,14 @@ export function modelRunFor(store: ProjectStore, runId: string | undefined, noMo
   const withCheckpoint = (r: StoredRun) => runDirOf(store, r).latestCheckpointStep() !== undefined;
   if (runId) {
     const run = runs.find((r) => r.id === runId);
-    if (!run) throw new Error(`no run '${runId}' in this project`);
-    if (!withCheckpoint(run)) throw new Error(`run ${runId} has no checkpoint yet: train it (or let it reach its first checkpoint) first`);
+    if (!run) throw new NotFoundError(`no run '${runId}' in this project`);
+    if (!withCheckpoint(run)) throw new PreconditionError(`run ${runId} has no checkpoint yet: train it (or let it reach its first checkpoint) first`);
     return run;
   }
   const active = runs.find((r) => r.id === store.data.activeRunId);
   if (active && withCheckpoint(active)) return active;
   const latest = [...runs].reverse().find(withCheckpoint);
-  if (!latest) throw new Error(noModelYet);
+  if (!latest) throw new PreconditionError(noModelYet);
   return latest;
 }
 

@@ -27,6 +27,7 @@ import { IpcError } from './errors';
 import type { Session, TrainingState } from './session';
 import { contractLosses, runDirOf, runSummaryOf, snapshotOf } from './snapshot';
 import type { DomainHandlers } from './types';
+import { NotFoundError, PreconditionError } from '../../common/errors';
 
 /** Least time between two `train:progress` events of the same phase. */
 export const PROGRESS_INTERVAL_MS = 250;
@@ -148,11 +149,11 @@ function withShapeGuidance(store: ProjectStore, s: TrainSettings, config: Omit<T
     if (s.stage !== '2') throw new IpcError('validation', `starting from run ${s.initFromRunId} trains the clustering branch: choose stage 2`);
     const dir = runDirOf(store, storedRunOf(store, s.initFromRunId));
     const step = dir.exists() ? dir.latestCheckpointStep() : undefined;
-    if (step === undefined) throw new Error(`run ${s.initFromRunId} has no checkpoint to start from; train it first, or pick another run`);
+    if (step === undefined) throw new PreconditionError(`run ${s.initFromRunId} has no checkpoint to start from; train it first, or pick another run`);
     out.initFrom = dir.checkpointPath(step);
   }
   if (s.shapePrior !== undefined) {
-    if (!existsSync(s.shapePrior) || !statSync(s.shapePrior).isDirectory()) throw new Error(`shape prior ${s.shapePrior}: not a folder; choose the folder of binary reference masks`);
+    if (!existsSync(s.shapePrior) || !statSync(s.shapePrior).isDirectory()) throw new NotFoundError(`shape prior ${s.shapePrior}: not a folder; choose the folder of binary reference masks`);
     out.shapeGuided = defaultShapeGuided(s.shapePrior, s.size);
     const errors = validateConfig({ ...out, filterGrad: 'im2col' });
     if (errors.length) throw new IpcError('validation', `invalid shape-guided settings: ${errors.join('; ')}`);
@@ -162,7 +163,7 @@ function withShapeGuidance(store: ProjectStore, s: TrainSettings, config: Omit<T
 
 function storedRunOf(store: ProjectStore, runId: string): StoredRun {
   const run = store.data.runs.find((r) => r.id === runId);
-  if (!run) throw new Error(`no run '${runId}' in this project (runs: ${store.data.runs.map((r) => r.id).join(', ') || 'none'})`);
+  if (!run) throw new NotFoundError(`no run '${runId}' in this project (runs: ${store.data.runs.map((r) => r.id).join(', ') || 'none'})`);
   return run;
 }
 
@@ -177,8 +178,8 @@ function newRunId(store: ProjectStore, now = new Date()): string {
 
 function refuseIfTraining(session: Session): void {
   const t = session.training;
-  if (t) throw new Error(`a training run is already in progress (${t.runId}, step ${t.step}${t.totalSteps ? ` of ${t.totalSteps}` : ', timing its first steps'}); cancel it or wait until it ends`);
-  if (session.startingTraining) throw new Error('a training run is being started; wait until it runs, then cancel it or wait until it ends');
+  if (t) throw new PreconditionError(`a training run is already in progress (${t.runId}, step ${t.step}${t.totalSteps ? ` of ${t.totalSteps}` : ', timing its first steps'}); cancel it or wait until it ends`);
+  if (session.startingTraining) throw new PreconditionError('a training run is being started; wait until it runs, then cancel it or wait until it ends');
 }
 
 /** The open project if it is the one `store` was opened from (a run may outlive its project being open). */
@@ -199,11 +200,11 @@ async function launch(session: Session, store: ProjectStore, run: StoredRun, con
   const runDir = runDirOf(store, run).dir;
   const imageFiles = store.data.images.filter((im) => !store.missingReason(im)).map((im) => store.imagePath(im));
   if (imageFiles.length === 0) {
-    throw new Error(store.data.images.length ? 'none of the project’s images is where the project says (all are missing): move them back or import them again' : 'the project has no images: import images first');
+    throw new PreconditionError(store.data.images.length ? 'none of the project’s images is where the project says (all are missing): move them back or import them again' : 'the project has no images: import images first');
   }
   if (run.engine === 'torch') {
     const discovery = await findTorchAsync();
-    if (!discovery.found) throw new Error(`the PyTorch engine is unavailable: ${describeMissingTorch(discovery)}; or train with the tfjs engine`);
+    if (!discovery.found) throw new PreconditionError(`the PyTorch engine is unavailable: ${describeMissingTorch(discovery)}; or train with the tfjs engine`);
     const { found } = discovery;
     return startTorchTrainingJob({
       imagesDir: store.dir, imageFiles, runDir, config, python: found.interpreter, torch: found, device: found.cuda ? 'cuda' : 'cpu', resume,
@@ -415,15 +416,15 @@ export const trainHandlers: DomainHandlers<'train:options' | 'train:start' | 'tr
     const store = session.requireProject();
     const run = storedRunOf(store, runId);
     refuseIfTraining(session);
-    if (run.dir.startsWith('../')) throw new Error(`run ${runId} was trained outside this project (${run.dir}); continue it where it was trained (ld-studio pretrain --resume)`);
+    if (run.dir.startsWith('../')) throw new PreconditionError(`run ${runId} was trained outside this project (${run.dir}); continue it where it was trained (ld-studio pretrain --resume)`);
     const dir = runDirOf(store, run);
-    if (!dir.exists()) throw new Error(`run ${runId} never started (no run.json in ${dir.dir}); start a new run instead`);
+    if (!dir.exists()) throw new PreconditionError(`run ${runId} never started (no run.json in ${dir.dir}); start a new run instead`);
     const last = dir.latestCheckpointStep();
-    if (last === undefined) throw new Error(`run ${runId} has no checkpoint to continue from; start a new run instead`);
+    if (last === undefined) throw new PreconditionError(`run ${runId} has no checkpoint to continue from; start a new run instead`);
     const info = dir.readInfo();
     const stored = info.settings as unknown as Omit<TrainConfig, 'filterGrad'>;
     const config = { ...stored, steps: steps ?? stored.steps };
-    if (config.steps <= last) throw new Error(`run ${runId} already has ${last} steps; ask for more steps to continue it`);
+    if (config.steps <= last) throw new PreconditionError(`run ${runId} already has ${last} steps; ask for more steps to continue it`);
     store.change('training resumed', () => {
       // a run by time that never timed its steps times them again (its steps are provisional)
       if (!stepsProvisional(config)) run.settings.steps = config.steps;
@@ -459,9 +460,9 @@ export const trainHandlers: DomainHandlers<'train:options' | 'train:start' | 'tr
   'train:addRun': async ({ dir }, { session }) => {
     const store = session.requireProject();
     const runDir = new RunDir(resolve(dir));
-    if (!runDir.exists()) throw new Error(`${dir}: no run.json here; choose the run folder that \`ld-studio pretrain\` wrote (it holds run.json and checkpoints/)`);
+    if (!runDir.exists()) throw new NotFoundError(`${dir}: no run.json here; choose the run folder that \`ld-studio pretrain\` wrote (it holds run.json and checkpoints/)`);
     const info = runDir.readInfo();
-    if (runDir.latestCheckpointStep() === undefined) throw new Error(`${dir}: this run has no checkpoint yet; add it once it has written one`);
+    if (runDir.latestCheckpointStep() === undefined) throw new PreconditionError(`${dir}: this run has no checkpoint yet; add it once it has written one`);
     const rel = relative(store.dir, runDir.dir);
     if (isAbsolute(rel)) throw new Error(`${dir}: on another drive than the project; copy the run folder next to the project first`);
     const relDir = rel.split(sep).join('/');

@@ -10,6 +10,7 @@ import { buildLdOnnx, inferLdConfig, type LdOnnxConfig } from '../engine/onnx/ex
 import { writeFileAtomic } from '../io/atomicWrite';
 import { readSafetensors } from '../io/safetensors';
 import { RunDir } from './runDir';
+import { NotFoundError } from '../../common/errors';
 
 /** A model argument that is well-formed but cannot be combined as asked (exit code 2). */
 export class ModelUsageError extends Error {}
@@ -41,7 +42,7 @@ function runDirOf(path: string): string | null {
 
 export function resolveModel(modelArg: string, stepArg: number | undefined): ResolvedModel {
   const path = resolve(modelArg);
-  if (!existsSync(path)) throw new Error(`model not found: ${path}`);
+  if (!existsSync(path)) throw new NotFoundError(`model not found: ${path}`);
   if (statSync(path).isDirectory()) {
     const run = new RunDir(path);
     if (!existsSync(run.checkpointDir)) throw new Error(`${path}: not a run directory (no checkpoints/ folder)`);
@@ -50,7 +51,7 @@ export function resolveModel(modelArg: string, stepArg: number | undefined): Res
     const checkpoint = run.checkpointPath(step);
     if (!existsSync(checkpoint)) {
       const steps = readdirSync(run.checkpointDir).filter((f) => /^step-\d+\.safetensors$/.test(f));
-      throw new Error(`checkpoint not found: ${checkpoint} (available: ${steps.join(', ') || 'none'})`);
+      throw new NotFoundError(`checkpoint not found: ${checkpoint} (available: ${steps.join(', ') || 'none'})`);
     }
     const onnxPath = join(path, `model-step-${pad8(step)}.onnx`);
     if (existsSync(onnxPath) && statSync(onnxPath).mtimeMs >= statSync(checkpoint).mtimeMs) {

@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, isAbsolute, join, relative, resolve, sep, win32 } from 'node:path';
 import { writeFileAtomic } from '../io/atomicWrite';
 import { emptyProjectFile, parseProjectFile, PROJECT_FILE_NAME, ProjectFileError, serializeProjectFile, type ProjectFile, type StoredImage } from './projectFile';
+import { NotFoundError, PreconditionError } from '../../common/errors';
 
 export interface ProjectStoreOptions {
   /** Quiet time after a change before it is written (default 300 ms). */
@@ -76,8 +77,8 @@ export class ProjectStore {
     let abs = resolve(dir);
     if (basename(abs) === PROJECT_FILE_NAME && existsSync(abs) && statSync(abs).isFile()) abs = resolve(abs, '..');
     const file = join(abs, PROJECT_FILE_NAME);
-    if (!existsSync(abs)) throw new Error(`${abs}: folder not found; it may have been moved or deleted`);
-    if (!existsSync(file)) throw new Error(`${abs}: no LD Studio project here (${PROJECT_FILE_NAME} is missing); create a project or choose the folder that holds one`);
+    if (!existsSync(abs)) throw new NotFoundError(`${abs}: folder not found; it may have been moved or deleted`);
+    if (!existsSync(file)) throw new NotFoundError(`${abs}: no LD Studio project here (${PROJECT_FILE_NAME} is missing); create a project or choose the folder that holds one`);
     let text: string;
     try {
       text = readFileSync(file, 'utf8');
@@ -110,7 +111,7 @@ export class ProjectStore {
 
   image(imageId: string): StoredImage {
     const image = this.data.images.find((im) => im.id === imageId);
-    if (!image) throw new Error(`no image '${imageId}' in this project`);
+    if (!image) throw new NotFoundError(`no image '${imageId}' in this project`);
     return image;
   }
 
@@ -122,7 +123,7 @@ export class ProjectStore {
 
   /** Run `mutate` on the project data and schedule the autosave. */
   change<T>(reason: string, mutate: (data: ProjectFile) => T): T {
-    if (this.closed) throw new Error('the project is closed');
+    if (this.closed) throw new PreconditionError('the project is closed');
     const result = mutate(this.data);
     this.markDirty(reason);
     return result;

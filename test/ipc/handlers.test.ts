@@ -348,6 +348,12 @@ describe.skipIf(!hasSharedData)(`images, pixels, template, review and export on 
   it('training channels without a model give clear errors', async () => {
     await expect(h.invoke('train:losses', { runId: 'run-x' })).rejects.toThrow(/no run 'run-x'/);
     await expect(h.invoke('landmarks:propagate', { jobId: 'p1' })).rejects.toThrow(/no trained model yet/);
+    // user mistakes carry their own codes (HTTP 404 / 409 in browser mode), not 'internal'
+    expect(toErrorPayload(await errorOf(h.invoke('train:losses', { runId: 'run-x' }))).code).toBe('not_found');
+    expect(toErrorPayload(await errorOf(h.invoke('images:thumbnail', { imageId: 'img-999' }))).code).toBe('not_found');
+    expect(toErrorPayload(await errorOf(h.invoke('project:open', { dir: join(h.root, 'nope') }))).code).toBe('not_found');
+    expect(toErrorPayload(await errorOf(h.invoke('fs:list', { dir: join(h.root, 'nope') }))).code).toBe('not_found');
+    expect(toErrorPayload(await errorOf(h.invoke('landmarks:propagate', { jobId: 'p1' }))).code).toBe('precondition');
     const settings = { stage: '1', steps: 1, size: 64, batch: 1, lr: 0.001, lrHalveEvery: 10, clusters: 8, seed: 0, checkpointEvery: 1, centreSensitive: false };
     await expect(h.invoke('train:start', { engine: 'torch', backend: 'wasm', settings })).rejects.toThrow(/tfjs backend/);
     const options = await h.invoke('train:options');

@@ -4,6 +4,8 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { NotFoundError, PreconditionError } from '../../common/errors';
+import { ImageReadError } from '../../main/io/imageRecord';
 import { channels, requestSchemas } from '../../main/ipc/contract';
 import {
   createHandlerTable,
@@ -93,6 +95,15 @@ describe('handler table', () => {
 
   it('a non-string channel is an unknown channel, not a crash', async () => {
     await expect(invokeChannel(table, 42 as unknown as string, {})).rejects.toBeInstanceOf(IpcUnknownChannelError);
+  });
+
+  it('user mistakes are "not_found" (404) or "precondition" (409), whichever layer threw them', () => {
+    expect(toErrorPayload(new NotFoundError("no image 'x'"))).toEqual({ code: 'not_found', message: "no image 'x'" });
+    expect(toErrorPayload(new PreconditionError('no project is open'))).toEqual({ code: 'precondition', message: 'no project is open' });
+    expect(toErrorPayload(new ImageReadError('/a.png', 'file not found', 'missing')).code).toBe('not_found');
+    expect(toErrorPayload(Object.assign(new Error('ENOENT: no such file'), { code: 'ENOENT' })).code).toBe('not_found');
+    expect(toErrorPayload(new ImageReadError('/a.png', 'truncated', 'truncated')).code).toBe('internal');
+    expect([httpStatusFor('not_found'), httpStatusFor('precondition'), httpStatusFor('internal')]).toEqual([404, 409, 500]);
   });
 
   it('other errors become "internal" with the message and no stack', () => {
