@@ -8,6 +8,7 @@
  * the build until all three agree).
  */
 
+import type { AppCommand } from './appCommands';
 import type { BackendName, ImageFormat } from './names';
 import type { MaskRle } from './maskRle';
 
@@ -398,12 +399,8 @@ export interface IpcEvents {
   'train:state': RunSummary;
   /** The project changed on the main side (autosaved); the renderer may refresh. */
   'project:changed': { reason: string; savedAt: string | null };
-  /**
-   * A menu command of the Electron app (File menu) for the renderer to carry out: 'project.new',
-   * 'project.open', 'project.openRecent' (with `dir`), 'project.openSample', 'images.import',
-   * 'export.landmarks'.
-   */
-  'app:command': { command: string; dir?: string };
+  /** A menu command of the Electron app (File menu) for the renderer to carry out (common/appCommands.ts). */
+  'app:command': AppCommand;
 }
 
 export type EventName = keyof IpcEvents;

@@ -12,6 +12,7 @@ import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, session, type Menu
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { eventChannelPrefix, type EventName, type IpcEnvelope, type IpcEvents, type RequestOf } from '../common/api';
+import type { AppCommandId } from '../common/appCommands';
 import { parseLaunchArgs } from './args';
 import { SUPPORTED_EXTENSIONS } from './io/sniffFormat';
 import { PixelsError, pixelsResponseHeaders, readPixels } from './ipc/pixels';
@@ -270,7 +271,7 @@ function createWindow(): BrowserWindow {
 function buildMenu(): Menu {
   const template: MenuItemConstructorOptions[] = [];
   if (process.platform === 'darwin') template.push({ role: 'appMenu' });
-  const command = (name: string, extra: { dir?: string } = {}) => () => send('app:command', { command: name, ...extra });
+  const command = (name: AppCommandId, extra: { dir?: string } = {}) => () => send('app:command', { command: name, ...extra });
   const recent = table?.session.recent.list() ?? [];
   const recentItems: MenuItemConstructorOptions[] = recent.length
     ? recent.map((p) => ({ label: `${p.name} — ${p.dir}`, enabled: !p.missing, click: command('project.openRecent', { dir: p.dir }) }))

@@ -35,6 +35,12 @@ describe.skipIf(!binary.path)('desktop app (Electron)', () => {
       await page.getByTestId('open-sample').click();
       await expect.poll(() => page.getByTestId('project-name').isVisible(), { timeout: 60_000 }).toBe(true);
       await page.screenshot({ path: join(screenshotDir, 'electron-sample.png') });
+      // File → Export Landmarks… reaches the renderer: the Export mode becomes the current one
+      await app.evaluate(({ Menu }) => {
+        const file = Menu.getApplicationMenu()!.items.find((i) => i.label === 'File')!;
+        file.submenu!.items.find((i) => i.label === 'Export Landmarks…')!.click();
+      });
+      await expect.poll(() => page.getByTestId('mode-export').getAttribute('aria-current'), { timeout: 10_000 }).toBe('page');
     } finally {
       await app.close();
       rmSync(config, { recursive: true, force: true });
