@@ -74,7 +74,7 @@ async function main(): Promise<void> {
       child: { type: 'string' }, case: { type: 'string' }, backends: { type: 'string' }, steps: { type: 'string' },
       json: { type: 'string' }, 'no-torch': { type: 'boolean' }, device: { type: 'string' },
       train: { type: 'boolean' }, budgets: { type: 'string' }, 'ablation-minutes': { type: 'string' }, sets: { type: 'string' },
-      'spine-targets': { type: 'string' }, 'speed-images': { type: 'string' }, 'ablation-sets': { type: 'string' },
+      'spine-targets': { type: 'string' }, 'speed-images': { type: 'string' }, 'ablation-sets': { type: 'string' }, engine: { type: 'string' },
       work: { type: 'string' }, size: { type: 'string' }, batch: { type: 'string' }, init: { type: 'string' }, clusters: { type: 'string' },
       slope: { type: 'string' }, 'select-images': { type: 'string' }, 'test-images': { type: 'string' }, 'no-train': { type: 'boolean' },
     },
@@ -116,6 +116,7 @@ async function main(): Promise<void> {
       ablationSets: values['ablation-sets'] ? (list(values['ablation-sets'], '') as Array<'hand' | 'spine'>) : undefined,
       spineTargets: values['spine-targets'] ? Number(values['spine-targets']) : undefined,
       speedImages: Number(values['speed-images'] ?? 150),
+      engine: values.engine === 'tfjs' ? 'tfjs' : 'torch',
       cacheDir: resolve('out/bench/landmark-features'),
       cli: join(__dirname, 'cli.js'),
       // timed in a fresh process, like the other suites: not after minutes of other work in this one

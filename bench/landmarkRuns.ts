@@ -69,6 +69,8 @@ export function stepsForBudget(info: RunInfoLite, minutes: number): number {
 
 export interface TrainContext {
   cli: string;
+  /** Engine of new runs (default torch: the table's CPU minutes are the PyTorch engine's; a missing torch fails loudly). */
+  engine?: 'torch' | 'tfjs';
   images: string;
   log: (s: string) => void;
 }
@@ -90,6 +92,7 @@ export function wallMinutesTo(dir: string, step: number): number | null {
 }
 
 function pretrain(ctx: TrainContext, dir: string, args: string[]): void {
+  if (!args.includes('--resume')) args = ['--engine', ctx.engine ?? 'torch', ...args];
   ctx.log(`  ld-studio pretrain ${args.join(' ')}`);
   const t = performance.now();
   const res = spawnSync(process.execPath, [ctx.cli, 'pretrain', '--images', ctx.images, '--out', dir, ...args], { stdio: ['ignore', 'ignore', 'inherit'] });

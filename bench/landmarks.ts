@@ -1,6 +1,7 @@
 /**
  * `npm run bench -- landmarks --work <dir> [--train] [--budgets 10,30,60] [--ablation-minutes 10]
- *                             [--sets hand,spine] [--ablation-sets hand] [--spine-targets N] [--speed-images N]`
+ *                             [--sets hand,spine] [--ablation-sets hand] [--spine-targets N] [--speed-images N]
+ *                             [--engine torch|tfjs]`
  *
  * One-shot landmark accuracy of LD propagation beside its baselines, all in one process, on the team's
  * real data: hand (template 3167 → the other 8 images) and spine (the first training image → the 128
@@ -183,6 +184,8 @@ export interface LandmarkBenchOptions {
   cacheDir: string;
   /** The CLI bundle that trains (out/cli/cli.js). */
   cli: string;
+  /** Engine of the runs it trains (default torch). */
+  engine?: 'torch' | 'tfjs';
   /** Runs the speed case (default: in this process). */
   timeSpeed?: (model: string, images: number) => SpeedResult | Promise<SpeedResult>;
 }
@@ -204,7 +207,7 @@ export async function landmarkBench(o: LandmarkBenchOptions) {
     const set = name === 'hand' ? await handSet() : await spineSet(o.spineTargets);
     log(`landmarks: ${set.name}, ${set.targets.length} targets, ${set.landmarks.length} landmarks`);
     results.push(...(await baselines(set)));
-    const ctx: TrainContext = { cli: o.cli, images: set.trainImages, log };
+    const ctx: TrainContext = { cli: o.cli, engine: o.engine, images: set.trainImages, log };
     const dir = (role: string) => join(o.work, set.name, role);
     const cache = join(o.cacheDir, set.name);
 

@@ -3,6 +3,7 @@
  * are what users and tests see), node:util's parseArgs with readable errors, and the exit-code tail.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { OrtExecutionProvider } from '../engine/infer/onnxModel';
 import { ModelUsageError } from '../jobs/modelSource';
 
 /** A mistake in the command line: reported with the usage, exit code 2. */
@@ -52,6 +53,13 @@ export function oneOf<T extends string>(value: string | undefined, name: string,
   if (value === undefined) return undefined;
   if (!allowed.includes(value as T)) throw new UsageError(`--${name} must be one of ${allowed.join(', ')}, got '${value}'`);
   return value as T;
+}
+
+/** `--ep auto|cpu|cuda` → the ONNX Runtime providers to try in order (auto: CUDA if it loads, else CPU). */
+export function executionProvidersArg(value: string | undefined, fallback: 'auto' | 'cpu' | 'cuda'): { ep: 'auto' | 'cpu' | 'cuda'; providers: OrtExecutionProvider[] } {
+  const ep = value ?? fallback;
+  if (ep !== 'auto' && ep !== 'cpu' && ep !== 'cuda') throw new UsageError(`--ep must be auto, cpu or cuda, got '${ep}'`);
+  return { ep, providers: ep === 'auto' ? ['cuda', 'cpu'] : [ep] };
 }
 
 export interface SubcommandText {

@@ -11,13 +11,13 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, extname, resolve } from 'node:path';
 import { PNG } from 'pngjs';
 import { encodeNpy } from '../engine/infer/npy';
-import { LdOnnxModel, type OrtExecutionProvider } from '../engine/infer/onnxModel';
+import { LdOnnxModel } from '../engine/infer/onnxModel';
 import { DEFAULT_INFER_SIZE, preprocessForNetwork } from '../engine/infer/preprocess';
 import { embeddingToRgba } from '../engine/infer/visualise';
 import { readImage } from '../io';
 import { writeFileAtomic } from '../io/atomicWrite';
 import { resolveModel } from '../jobs/modelSource';
-import { intArg, parseCommandArgs, runSubcommand, UsageError } from './args';
+import { executionProvidersArg, intArg, parseCommandArgs, runSubcommand, UsageError } from './args';
 
 export const EMBED_USAGE = `  ld-studio embed --model <run-dir|checkpoint.safetensors|model.onnx> --image <file> --out <file.npy|file.png> [options]
       Per-pixel embedding of one image with a trained model (ONNX Runtime). From a run directory
@@ -39,19 +39,6 @@ const OPTIONS = {
   threads: { type: 'string' },
 } as const;
 
-function providersFor(ep: string): OrtExecutionProvider[] {
-  switch (ep) {
-    case 'auto':
-      return ['cuda', 'cpu'];
-    case 'cpu':
-      return ['cpu'];
-    case 'cuda':
-      return ['cuda'];
-    default:
-      throw new UsageError(`--ep must be auto, cpu or cuda, got '${ep}'`);
-  }
-}
-
 const ms = (t0: number) => Math.round((performance.now() - t0) * 10) / 10;
 
 async function embed(args: string[]): Promise<number> {
@@ -63,8 +50,7 @@ async function embed(args: string[]): Promise<number> {
   const size = intArg(values.size, 'size', 16) ?? DEFAULT_INFER_SIZE;
   const step = intArg(values.step, 'step', 0);
   const threads = intArg(values.threads, 'threads', 0);
-  const ep = values.ep ?? 'auto';
-  const providers = providersFor(ep);
+  const { ep, providers } = executionProvidersArg(values.ep, 'auto');
   const imagePath = resolve(values.image!);
   if (!existsSync(imagePath)) throw new Error(`image not found: ${imagePath}`);
 

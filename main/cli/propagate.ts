@@ -17,7 +17,7 @@ import type { InputFit } from '../engine/infer/preprocess';
 import { listImageFiles } from '../io';
 import { runPropagation, type CascadeRequest } from '../jobs/landmarkPropagation';
 import { BUILTIN_SCHEME_IDS, loadBuiltinScheme, loadSchemeFile, readLandmarkFile, writeLandmarkFile, type BuiltinSchemeId } from '../io/landmarks';
-import { numberArg, oneOf, parseCommandArgs, runSubcommand, UsageError } from './args';
+import { executionProvidersArg, numberArg, oneOf, parseCommandArgs, runSubcommand, UsageError } from './args';
 import { ProgressBar } from './progressBar';
 
 export const PROPAGATE_USAGE = `  ld-studio propagate --model <run-dir|checkpoint|model.onnx> --template <file> --template-image <image>
@@ -144,10 +144,7 @@ async function propagate(args: string[]): Promise<number> {
       cascade: cascadeOption(values),
       refine: oneOf(values.refine, 'refine', ['none', 'ncc'] as const),
       threads: numberArg(values.threads, 'threads', { integer: true, min: 0 }),
-      executionProviders: (() => {
-        const ep = oneOf(values.ep, 'ep', ['auto', 'cpu', 'cuda'] as const) ?? 'cpu';
-        return ep === 'auto' ? ['cuda', 'cpu'] : [ep];
-      })(),
+      executionProviders: executionProvidersArg(values.ep, 'cpu').providers,
       cacheDir: values['no-cache'] ? null : join(out, '.ld-cache'),
       cancel,
       onProgress: (e) => bar.update(e.done, e.total, `${e.cached ? 'cached ' : ''}${e.image}`),

@@ -12,16 +12,13 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
 import { PNG } from 'pngjs';
 import { baseSizeFor } from '../engine/data/prepare';
-import { LdOnnxModel, type OrtExecutionProvider } from '../engine/infer/onnxModel';
 import { DEFAULT_INFER_SIZE, type InputFit } from '../engine/infer/preprocess';
-import { dice } from '../engine/shapeGuided/quadMasks';
-import { DEFAULT_THRESHOLD, predictImage, SEGMENT_METHODS, thresholdMask, toOriginalSize, type SegmentMethod } from '../engine/shapeGuided/segment';
-import { readImage } from '../io';
-import { ImageReadError } from '../io/imageRecord';
+import { DEFAULT_THRESHOLD, SEGMENT_METHODS, type SegmentMethod } from '../engine/shapeGuided/segment';
 import { scanFolder } from '../io/listImageFiles';
 import { writeFileAtomic } from '../io/atomicWrite';
 import { resolveModel, trainingSettings } from '../jobs/modelSource';
-import { intArg, numberArg, oneOf, parseCommandArgs, runSubcommand, UsageError } from './args';
+import { segmentImages, type SegmentedImage } from '../jobs/segmentImages';
+import { executionProvidersArg, intArg, numberArg, oneOf, parseCommandArgs, runSubcommand, UsageError } from './args';
 import { ProgressBar } from './progressBar';
 
 export const SEGMENT_USAGE = `  ld-studio segment --model <run-dir|checkpoint.safetensors|model.onnx> --images <dir> --out <dir> [options]
@@ -59,8 +56,6 @@ const OPTIONS = {
   threads: { type: 'string' },
 } as const;
 
-const PROVIDERS: Record<string, OrtExecutionProvider[]> = { auto: ['cuda', 'cpu'], cpu: ['cpu'], cuda: ['cuda'] };
-
 function greyPng(width: number, height: number, values: Uint8Array | Uint16Array, bits: 8 | 16): Buffer {
   const png = new PNG({ width, height, bitDepth: bits, colorType: 0, inputColorType: 0, inputHasAlpha: false });
   png.data = Buffer.from(values.buffer, values.byteOffset, values.byteLength);
@@ -91,9 +86,7 @@ async function segment(args: string[]): Promise<number> {
   const bits = (Number(oneOf(values['prob-bits'], 'prob-bits', ['8', '16'] as const) ?? '16') as 8 | 16);
   const step = intArg(values.step, 'step', 0);
   const threads = intArg(values.threads, 'threads', 0);
-  const ep = values.ep ?? 'auto';
-  const providers = PROVIDERS[ep];
-  if (!providers) throw new UsageError(`--ep must be auto, cpu or cuda, got '${ep}'`);
+  const { ep, providers } = executionProvidersArg(values.ep, 'auto');
   const imagesDir = resolve(values.images!);
   if (!existsSync(imagesDir)) throw new UsageError(`--images ${values.images}: folder not found`);
   if (!statSync(imagesDir).isDirectory()) throw new UsageError(`--images ${values.images}: this is a file; give the folder that holds the images`);
@@ -105,58 +98,57 @@ async function segment(args: string[]): Promise<number> {
   const size = intArg(values.size, 'size', 16) ?? (trained.size ? Math.round(baseSizeFor(trained.size) / 16) * 16 : DEFAULT_INFER_SIZE);
   const scan = await scanFolder(imagesDir);
   if (scan.files.length === 0) throw new Error(`${imagesDir}: no DICOM, PNG, JPEG or TIFF images in this folder`);
-  const session = await LdOnnxModel.load(model.source, { executionProviders: providers, threads });
-  if (ep === 'cuda') for (const note of session.notes) process.stderr.write(`segment: ${note}\n`);
   const bar = new ProgressBar();
   const results: Array<Record<string, unknown>> = [];
   const skipped: Array<{ file: string; reason: string }> = [];
   const used = new Set<string>();
-  try {
-    if (session.clusters === 0) throw new Error(`${model.path}: the model has no clustering branch (a stage-1 model); segment needs a stage-2 or shape-guided model`);
-    if (cluster >= session.clusters) throw new UsageError(`--cluster ${cluster}: the model has clusters 0..${session.clusters - 1}`);
-    mkdirSync(outDir, { recursive: true });
-    for (const [i, file] of scan.files.entries()) {
-      bar.update(i, scan.files.length, basename(file.path));
-      let record;
-      try {
-        record = await readImage(file.path, { id: file.id });
-      } catch (err) {
-        const reason = err instanceof ImageReadError ? err.reason : (err as Error).message;
-        skipped.push({ file: file.path, reason });
-        bar.message(`skipped ${file.path}: ${reason}`);
-        continue;
-      }
-      const t = performance.now();
-      const pred = await predictImage(session, record, { size, fit, cluster, fovThreshold });
-      const prob = toOriginalSize(pred[method], pred.width, pred.height, record.width, record.height);
-      const mask = thresholdMask(prob, threshold);
-      // the other prediction, for a per-image agreement figure (Dice of the two masks)
-      const other = thresholdMask(toOriginalSize(pred[method === 'attention' ? 'cos' : 'attention'], pred.width, pred.height, record.width, record.height), threshold);
-      let stem = basename(file.path, extname(file.path));
-      if (used.has(stem)) stem = basename(file.path).replace(/\./g, '_');
+  const files = scan.files;
+  let done = 0;
+  const write = (r: SegmentedImage) => {
+    done++;
+    if (r.error !== undefined) {
+      skipped.push({ file: r.id, reason: r.error });
+      bar.message(`skipped ${r.id}: ${r.error}`);
+    } else {
+      let stem = basename(r.id, extname(r.id));
+      if (used.has(stem)) stem = basename(r.id).replace(/\./g, '_');
       used.add(stem);
       const probPath = join(outDir, `${stem}_prob.png`);
       const maskPath = join(outDir, `${stem}_mask.png`);
-      writeFileAtomic(probPath, probabilityPng(prob, record.width, record.height, bits));
-      writeFileAtomic(maskPath, greyPng(record.width, record.height, mask, 8));
+      writeFileAtomic(probPath, probabilityPng(r.probability, r.width, r.height, bits));
+      const mask255 = r.mask.map((v) => v * 255);
+      writeFileAtomic(maskPath, greyPng(r.width, r.height, mask255, 8));
       let on = 0;
-      for (let k = 0; k < mask.length; k++) if (mask[k]) on++;
-      const agreement = dice(mask, other);
+      for (let k = 0; k < r.mask.length; k++) if (r.mask[k]) on++;
+      const agreement = r.agreement ?? NaN;
       results.push({
-        image: file.path, width: record.width, height: record.height, prob: probPath, mask: maskPath,
-        foreground: on / mask.length, agreement: Number.isFinite(agreement) ? agreement : null, ms: ms(t),
+        image: r.id, width: r.width, height: r.height, prob: probPath, mask: maskPath,
+        foreground: on / r.mask.length, agreement: Number.isFinite(agreement) ? agreement : null, ms: r.ms,
       });
     }
-    bar.update(scan.files.length, scan.files.length, 'done');
-    bar.finish();
-  } finally {
-    await session.dispose();
-  }
+    bar.update(done, files.length, done < files.length ? basename(files[done].path) : 'done');
+  };
+  bar.update(0, files.length, basename(files[0].path));
+  const info = await segmentImages(
+    {
+      model: model.source, executionProviders: providers, threads, size, fit, method, cluster, threshold, fovThreshold, agreement: true,
+      noClusteringMessage: `${model.path}: the model has no clustering branch (a stage-1 model); segment needs a stage-2 or shape-guided model`,
+      images: files.map((f) => ({ id: f.path, path: f.path })),
+    },
+    write,
+    { cancelled: false },
+    (m) => {
+      if (ep === 'cuda') for (const note of m.notes) process.stderr.write(`segment: ${note}\n`);
+      if (cluster >= m.clusters) throw new UsageError(`--cluster ${cluster}: the model has clusters 0..${m.clusters - 1}`);
+      mkdirSync(outDir, { recursive: true });
+    },
+  );
+  bar.finish();
   const report = {
     out: outDir,
     method, threshold, cluster, size, fit, fov: fovThreshold || null, probBits: bits,
-    model: { path: model.path, checkpoint: model.checkpoint, step: model.step, exported: model.exported, cached: model.cached, clusters: session.clusters },
-    executionProvider: session.executionProvider,
+    model: { path: model.path, checkpoint: model.checkpoint, step: model.step, exported: model.exported, cached: model.cached, clusters: info.clusters },
+    executionProvider: info.executionProvider,
     images: { found: scan.files.length, written: results.length, skipped },
     results,
     totalMs: ms(t0),

@@ -1,4 +1,5 @@
 /** Handlers for the `images:` domain: import (a job), thumbnails, removal. */
+import { runJob } from '../jobs/runJob';
 import { stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import type { ImageEntry, ImportFailure } from '../../common/api';
@@ -52,10 +53,10 @@ export interface ImportResult {
  * DICOM SOP Instance UID) is skipped. Progress as `job:progress`; cancel keeps what was imported.
  */
 export async function importImages(session: Session, store: ProjectStore, jobId: string, paths: readonly string[]): Promise<ImportResult> {
-  const job = session.beginJob(jobId, 'import');
   const result: ImportResult = { imported: [], failed: [], skipped: 0 };
-  try {
-    session.emit('job:progress', { jobId, kind: 'import', done: 0, total: 0, message: 'looking for images' });
+  const flush = () => void (store.isClosed || store.flush());
+  return runJob(session.jobHost(jobId, 'import'), async (job) => {
+    job.progress(0, 'looking for images');
     const files: string[] = [];
     for (const p of paths) {
       const abs = resolve(p);
@@ -69,14 +70,13 @@ export async function importImages(session: Session, store: ProjectStore, jobId:
       } catch (err) {
         result.failed.push({ path: abs, reason: err instanceof ImageReadError ? err.reason : pathError(abs, err) });
       }
-      if (job.token.cancelled) break;
+      if (job.cancelled) break;
     }
     const knownPaths = new Set(store.data.images.map((im) => store.imagePath(im)));
     const knownUids = new Set(store.data.images.map((im) => im.dicom?.sopInstanceUid).filter((u): u is string => Boolean(u)));
-    const total = files.length;
-    const started = Date.now();
+    job.total = files.length;
     for (const [i, file] of files.entries()) {
-      if (job.token.cancelled || store.isClosed) break;
+      if (job.cancelled || store.isClosed) break;
       if (knownPaths.has(file)) result.skipped++;
       else {
         knownPaths.add(file);
@@ -114,30 +114,11 @@ export async function importImages(session: Session, store: ProjectStore, jobId:
           result.failed.push({ path: file, reason: reasonOf(err) });
         }
       }
-      const done = i + 1;
-      const elapsed = (Date.now() - started) / 1000;
-      session.emit('job:progress', {
-        jobId,
-        kind: 'import',
-        done,
-        total,
-        message: basename(file),
-        etaSeconds: done < total ? (elapsed / done) * (total - done) : 0,
-      });
+      job.progress(i + 1, basename(file));
       await yieldToLoop();
     }
     return result;
-  } finally {
-    job.end();
-    // a batch is saved when it ends, not a debounce later
-    if (!store.isClosed) {
-      try {
-        store.flush();
-      } catch {
-        // reported as an app:notice by the store; the changes stay in memory
-      }
-    }
-  }
+  }, { flush });
 }
 
 export const imagesHandlers: DomainHandlers<'images:import' | 'images:thumbnail' | 'images:remove'> = {

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import type { ImageLandmarks, LandmarkPoint, TemplateState, XY } from '../../common/api';
 import { BUILTIN_SCHEME_IDS } from '../io/landmarks';
 import { checkLandmarkNames } from '../io/landmarks/table';
-import { runPropagationInWorker } from '../jobs/propagateInWorker';
+import { runInWorker } from '../jobs/runInWorker';
+import { runJob } from '../jobs/runJob';
 import type { ProjectFile, StoredImage } from '../project/projectFile';
 import type { ProjectStore } from '../project/projectStore';
 import { IpcError } from './errors';
@@ -93,32 +94,22 @@ export async function propagateLandmarks(session: Session, jobId: string, runId:
     if (missing) failed.push({ path: store.imagePath(im), reason: missing });
     return !missing;
   });
-  const started = Date.now();
-  const job = session.beginJob(jobId, 'propagate');
-  try {
-    const total = present.length;
-    session.emit('job:progress', { jobId, kind: 'propagate', done: 0, total, message: 'loading the model and the template' });
+  return runJob(session.jobHost(jobId, 'propagate'), async (job) => {
+    job.total = present.length;
+    job.progress(0, 'loading the model and the template');
     const byId = new Map(present.map((im) => [im.id, im]));
-    const result = await runPropagationInWorker({
-      model: runDirOf(store, run).dir,
-      templateImage: store.imagePath(templateImage),
-      landmarks: [...template.names],
-      templatePoints: template.names.map((n) => template.points[n] ?? null),
-      images: present.map((im) => ({ path: store.imagePath(im), name: im.id })),
-      cacheDir: join(store.dir, 'cache', 'features'),
-      cancel: job.token,
-      onProgress: (e) => {
-        const elapsed = (Date.now() - started) / 1000;
-        session.emit('job:progress', {
-          jobId,
-          kind: 'propagate',
-          done: e.done,
-          total,
-          message: byId.get(e.image)?.name ?? e.image,
-          etaSeconds: e.done < total ? (elapsed / e.done) * (total - e.done) : 0,
-        });
+    const result = await runInWorker(
+      'propagate',
+      {
+        model: runDirOf(store, run).dir,
+        templateImage: store.imagePath(templateImage),
+        landmarks: [...template.names],
+        templatePoints: template.names.map((n) => template.points[n] ?? null),
+        images: present.map((im) => ({ path: store.imagePath(im), name: im.id })),
+        cacheDir: join(store.dir, 'cache', 'features'),
       },
-    });
+      { cancel: job.token, onEvent: (e) => job.progress(e.done, byId.get(e.image)?.name ?? e.image) },
+    );
     for (const f of result.failures) failed.push({ path: f.image, reason: f.error });
     const now = new Date().toISOString();
     const updated: ImageLandmarks[] = [];
@@ -142,12 +133,9 @@ export async function propagateLandmarks(session: Session, jobId: string, runId:
           updated.push(landmarksOf(entry));
         }
       });
-      store.flush();
     }
-    return { images: updated.length, failed, seconds: (Date.now() - started) / 1000, landmarks: updated };
-  } finally {
-    job.end();
-  }
+    return { images: updated.length, failed, seconds: job.seconds, landmarks: updated };
+  }, { flush: () => void (store.isClosed || store.flush()) });
 }
 
 export const landmarksHandlers: DomainHandlers<'landmarks:setTemplate' | 'landmarks:setTemplatePoint' | 'landmarks:propagate' | 'landmarks:setPoint' | 'landmarks:accept'> = {

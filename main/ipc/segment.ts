@@ -23,9 +23,10 @@ import { searchCodes, type CodeMatch, type CodedConcept as DicomCode } from '../
 import { readSegmentation, segmentMask, type Segmentation } from '../io/seg';
 import { propagationSettings } from '../jobs/landmarkPropagation';
 import type { SegmentedImage } from '../jobs/segmentImages';
-import { segmentImagesInWorker } from '../jobs/segmentInWorker';
+import { runInWorker } from '../jobs/runInWorker';
+import { runJob } from '../jobs/runJob';
 import { rleDecode, rleProblem } from '../../common/maskRle';
-import { foregroundOf, maskFilesOf, readMaskPng, removeMaskFiles, writeMaskPng, writeProbabilityPng } from '../project/masks';
+import { foregroundOf, maskFilesOf, probabilityBytes, readMaskPng, removeMaskFiles, writeMaskPng, writeProbabilityPng } from '../project/masks';
 import { resolveModel } from '../jobs/modelSource';
 import type { StoredImage, StoredMask, StoredRun } from '../project/projectFile';
 import type { ProjectStore } from '../project/projectStore';
@@ -137,54 +138,45 @@ export async function runSegmentation(session: Session, request: RunRequest): Pr
     if (missing) failed.push({ path: store.imagePath(im), reason: missing });
     return !missing;
   });
-  const started = Date.now();
-  const job = session.beginJob(jobId, 'segment');
   const masks: MaskInfo[] = [];
-  const total = todo.length;
-  const progress = (n: number, message: string) => {
-    const elapsed = (Date.now() - started) / 1000;
-    session.emit('job:progress', { jobId, kind: 'segment', done: n, total, message, etaSeconds: n > 0 && n < total ? (elapsed / n) * (total - n) : undefined });
-  };
   const keptNote = kept ? `; kept ${kept} corrected or imported mask(s)` : '';
-  let done = 0;
-  try {
-    if (total === 0) {
-      progress(0, `nothing to segment${keptNote}`);
-      return { images: 0, failed, seconds: (Date.now() - started) / 1000, masks };
+  return runJob(session.jobHost(jobId, 'segment'), async (job) => {
+    job.total = todo.length;
+    if (todo.length === 0) {
+      job.progress(0, `nothing to segment${keptNote}`);
+      return { images: 0, failed, seconds: job.seconds, masks };
     }
-    progress(0, 'loading the model');
+    job.progress(0, 'loading the model');
     const model = resolveModel(runDirOf(store, run).dir, undefined);
     const { size } = propagationSettings(model, {});
     const byId = new Map(todo.map((im) => [im.id, im]));
+    let done = 0;
     // The network and the resampling run in a worker; each result is stored here, in order.
     let storing = Promise.resolve();
     const keep = async (result: SegmentedImage) => {
       const image = byId.get(result.id)!;
-      if (job.token.cancelled || store.isClosed) return;
+      if (job.cancelled || store.isClosed) return;
       if (result.error !== undefined) failed.push({ path: store.imagePath(image), reason: result.error });
       else {
         try {
-          const entry = await storeMask(store, image, result.mask, { source: 'predicted', runId: run.id, threshold, method, probability: result.probability });
+          const entry = await storeMask(store, image, result.mask, { source: 'predicted', runId: run.id, threshold, method, probability: probabilityBytes(result.probability) });
           masks.push(maskInfoOf(entry));
         } catch (err) {
           failed.push({ path: store.imagePath(image), reason: (err as Error).message });
         }
       }
       done++;
-      progress(done, image.name);
+      job.progress(done, image.name);
     };
     const images = todo.map((im) => ({ id: im.id, path: store.imagePath(im), width: im.width, height: im.height }));
-    await segmentImagesInWorker(
+    await runInWorker(
+      'segment',
       { model: model.source, size, method, threshold, noClusteringMessage: noClusteringBranchMessage(run), images },
-      (result) => (storing = storing.then(() => keep(result))),
-      job.token,
+      { onEvent: (result) => (storing = storing.then(() => keep(result))), cancel: job.token },
     ).finally(() => storing);
-    if (!store.isClosed) store.flush();
-    progress(done, `${job.token.cancelled ? 'cancelled' : 'done'}: ${masks.length} segmented${keptNote}`);
-    return { images: masks.length, failed, seconds: (Date.now() - started) / 1000, masks };
-  } finally {
-    job.end();
-  }
+    job.progress(done, `${job.cancelled ? 'cancelled' : 'done'}: ${masks.length} segmented${keptNote}`);
+    return { images: masks.length, failed, seconds: job.seconds, masks };
+  }, { flush: () => void (store.isClosed || store.flush()) });
 }
 
 // ---------------------------------------------------------------------------------------------

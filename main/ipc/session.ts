@@ -7,6 +7,7 @@ import type { ProjectSnapshot, RequestOf } from '../../common/api';
 import { defaultConfigDir, defaultSampleImagesDir, RecentProjects } from '../project/appConfig';
 import type { PixelsPayload } from '../io/imagePreview';
 import { LruCache } from '../jobs/lruCache';
+import type { JobHost } from '../jobs/runJob';
 import { ProjectStore, type ProjectStoreOptions } from '../project/projectStore';
 import { snapshotOf } from './snapshot';
 import type { EventSink, JobHandle, JobKind, TrainingState } from './sessionState';
@@ -116,6 +117,14 @@ export class Session {
     };
     this.jobs.set(jobId, handle);
     return handle;
+  }
+
+  /** Where a runJob job of this session registers and reports: `job:progress` events under its id. */
+  jobHost(jobId: string, kind: JobKind): JobHost {
+    return {
+      begin: () => this.beginJob(jobId, kind),
+      progress: (p) => this.emit('job:progress', { jobId, kind, ...p }),
+    };
   }
 
   cancelJob(jobId: string): boolean {

@@ -1,53 +1,89 @@
 /**
- * Segmentation of images with a model's clustering channel as a job (ld-method.md §5.5): for each
- * image, read it, run the network, bring the probability map back to the image's size and threshold
- * it. Results stream out one image at a time (the caller stores them); a failure on one image is
- * reported for that image and the others go on.
+ * The one segmentation loop (ld-method.md §5.5), for the app's job (in a worker, ipc/segment.ts) and
+ * for `ld-studio segment` (cli/segment.ts): for each image, read it, run the network, bring the
+ * probability map back to the image's size and threshold it. Results stream out one image at a time
+ * (the caller stores them); a failure on one image is reported for that image and the others go on.
  */
-import { LdOnnxModel } from '../engine/infer/onnxModel';
+import { LdOnnxModel, type OrtExecutionProvider } from '../engine/infer/onnxModel';
+import type { InputFit } from '../engine/infer/preprocess';
+import { dice } from '../engine/shapeGuided/quadMasks';
 import { predictImage, toOriginalSize, type SegmentMethod } from '../engine/shapeGuided/segment';
 import { readImage } from '../io';
 import { ImageReadError } from '../io/imageRecord';
-import { probabilityBytes } from '../project/masks';
 
 export interface SegmentImagesOptions {
   /** The ONNX model: a file, or its bytes (a checkpoint exported in memory). */
   model: string | Uint8Array;
+  executionProviders?: OrtExecutionProvider[];
+  threads?: number;
   /** Network input side. */
   size: number;
+  fit?: InputFit;
   method: SegmentMethod;
+  /** The cluster whose probability is segmented (default 0: the shape-guided channel). */
+  cluster?: number;
   threshold: number;
-  /** Why a model without a clustering branch cannot segment (names the run). */
+  /** Field-of-view threshold (0: off), as in segment.ts. */
+  fovThreshold?: number;
+  /** Also threshold the other method's map and report the Dice of the two masks, a per-image agreement figure. */
+  agreement?: boolean;
+  /** Why a model without a clustering branch cannot segment (names the run or file). */
   noClusteringMessage: string;
-  /** `width`/`height`: the size recorded at import; a file that changed since is refused. */
-  images: Array<{ id: string; path: string; width: number; height: number }>;
+  /** `width`/`height`, when given: the size recorded at import; a file that changed since is refused. */
+  images: Array<{ id: string; path: string; width?: number; height?: number }>;
 }
 
 export type SegmentedImage =
-  | { id: string; mask: Uint8Array; probability: Uint8Array; error?: undefined }
+  | { id: string; width: number; height: number; mask: Uint8Array; probability: Float32Array; agreement?: number; ms: number; error?: undefined }
   | { id: string; error: string; mask?: undefined };
 
-export async function segmentImages(opts: SegmentImagesOptions, onImage: (result: SegmentedImage) => void, cancel: { readonly cancelled: boolean }): Promise<void> {
-  const onnx = await LdOnnxModel.load(opts.model);
+/** The loaded model, for reports (and for the caller to refuse options it cannot serve). */
+export interface SegmentModelInfo {
+  clusters: number;
+  executionProvider: string;
+  notes: string[];
+}
+
+export async function segmentImages(
+  opts: SegmentImagesOptions,
+  onImage: (result: SegmentedImage) => void,
+  cancel: { readonly cancelled: boolean },
+  onModel?: (info: SegmentModelInfo) => void,
+): Promise<SegmentModelInfo> {
+  const onnx = await LdOnnxModel.load(opts.model, { executionProviders: opts.executionProviders, threads: opts.threads });
   try {
+    const info = { clusters: onnx.clusters, executionProvider: onnx.executionProvider, notes: [...onnx.notes] };
     if (onnx.clusters === 0) throw new Error(opts.noClusteringMessage);
+    onModel?.(info);
+    const predictOptions = { size: opts.size, fit: opts.fit ?? 'square', cluster: opts.cluster ?? 0, fovThreshold: opts.fovThreshold ?? 0 };
+    const other: SegmentMethod = opts.method === 'attention' ? 'cos' : 'attention';
     for (const image of opts.images) {
-      if (cancel.cancelled) return;
+      if (cancel.cancelled) break;
+      const t = performance.now();
       try {
-        const record = await readImage(image.path);
-        if (record.width !== image.width || record.height !== image.height) {
+        const record = await readImage(image.path, { id: image.id });
+        if (image.width !== undefined && (record.width !== image.width || record.height !== image.height)) {
           throw new Error(`the file is now ${record.width}×${record.height}, but it was ${image.width}×${image.height} when imported; remove the image and import it again`);
         }
-        const prediction = await predictImage(onnx, record, { size: opts.size, fit: 'square', cluster: 0 });
-        const prob = toOriginalSize(prediction[opts.method], prediction.width, prediction.height, record.width, record.height);
-        const mask = new Uint8Array(prob.length);
-        for (let p = 0; p < prob.length; p++) mask[p] = prob[p] > opts.threshold ? 1 : 0;
-        onImage({ id: image.id, mask, probability: probabilityBytes(prob) });
+        const { width, height } = record;
+        const prediction = await predictImage(onnx, record, predictOptions);
+        const atSize = (m: SegmentMethod) => toOriginalSize(prediction[m], prediction.width, prediction.height, width, height);
+        const probability = atSize(opts.method);
+        const mask = binary(probability, opts.threshold);
+        const agreement = opts.agreement ? dice(mask, binary(atSize(other), opts.threshold)) : undefined;
+        onImage({ id: image.id, width, height, mask, probability, agreement, ms: Math.round(performance.now() - t) });
       } catch (err) {
         onImage({ id: image.id, error: err instanceof ImageReadError ? err.reason : (err as Error).message });
       }
     }
+    return info;
   } finally {
     await onnx.dispose();
   }
+}
+
+function binary(prob: Float32Array, threshold: number): Uint8Array {
+  const mask = new Uint8Array(prob.length);
+  for (let p = 0; p < prob.length; p++) mask[p] = prob[p] > threshold ? 1 : 0;
+  return mask;
 }

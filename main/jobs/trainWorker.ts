@@ -1,60 +1,22 @@
 /**
- * Worker-thread entry: runs one training job and talks to its parent through messages. With
- * `workerData.prepare` it only reads and prepares training images (for the PyTorch engine, whose
- * caller must not decode large radiographs on its own event loop) and sends them back; with
- * `workerData.propagate` it runs a landmark propagation (decoding, ONNX inference and the search),
- * which would otherwise hold the app's main event loop for seconds at a time; with `workerData.segment`
- * it segments images one by one, sending each mask and probability map back as it is done.
+ * Worker-thread entry (bundled as out/cli/trainer-worker.js): runs one task of workerTasks.ts —
+ * training, preparing training images, landmark propagation or segmentation — so that the caller's
+ * event loop (the app's main process, the CLI's progress bar) never stalls on seconds of synchronous
+ * work, and talks to its parent in WorkerMessages.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { runPropagation, type PropagationJobOptions } from './landmarkPropagation';
-import { segmentImages, type SegmentImagesOptions } from './segmentImages';
-import { runTraining, type TrainRequest } from './trainRun';
-import { loadTrainingImages, type TrainingImageOptions } from './trainingImages';
+import { cancelTokenOf, workerTasks, type WorkerInput, type WorkerMessage, type WorkerTask } from './workerTasks';
 
 const port = parentPort;
 if (!port) throw new Error('trainWorker must run in a worker thread');
 
-type WorkerInput =
-  | { request: TrainRequest; cancelFlag: SharedArrayBuffer }
-  | { prepare: { dir: string; options: TrainingImageOptions } }
-  | { propagate: { options: Omit<PropagationJobOptions, 'onProgress' | 'cancel'>; cancelFlag: SharedArrayBuffer } }
-  | { segment: { options: SegmentImagesOptions; cancelFlag: SharedArrayBuffer } };
-const input = workerData as WorkerInput;
-const fail = (err: Error) => port.postMessage({ kind: 'error', message: err?.message ?? String(err), stack: err?.stack });
-
-// Awaits resolve as microtasks, so a 'cancel' message could wait until the job ends; the parent flips a
-// shared flag instead, read between steps (training) or images (propagation).
-const cancelTokenOf = (cancelFlag: SharedArrayBuffer) => {
-  const flag = new Int32Array(cancelFlag);
-  return {
-    get cancelled() {
-      return Atomics.load(flag, 0) === 1;
-    },
-  };
-};
-
-if ('prepare' in input) {
-  const { dir, options } = input.prepare;
-  loadTrainingImages(dir, options, (done, total, file) => port.postMessage({ kind: 'event', event: { type: 'loading', done, total, file } })).then((loaded) => {
-    // hand the pixel buffers over instead of copying them
-    const buffers = [...new Set(loaded.images.map((im) => im.data.buffer as ArrayBuffer))];
-    port.postMessage({ kind: 'prepared', loaded }, buffers);
-  }, fail);
-} else if ('propagate' in input) {
-  const { options, cancelFlag } = input.propagate;
-  runPropagation({ ...options, cancel: cancelTokenOf(cancelFlag), onProgress: (event) => port.postMessage({ kind: 'event', event }) }).then(
-    (result) => port.postMessage({ kind: 'propagated', result }),
-    fail,
+const post = (message: WorkerMessage, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
+const { task, request, cancelFlag } = workerData as WorkerInput;
+const t = workerTasks[task] as WorkerTask<unknown, unknown, unknown> | undefined;
+if (!t) post({ kind: 'error', message: `unknown worker task '${String(task)}'` });
+else {
+  t.run(request, (event, transfer) => post({ kind: 'event', event }, transfer), cancelTokenOf(cancelFlag)).then(
+    (result) => post({ kind: 'result', result }, t.transfer?.(result) ?? []),
+    (err: Error) => post({ kind: 'error', message: err?.message ?? String(err), stack: err?.stack }),
   );
-} else if ('segment' in input) {
-  const { options, cancelFlag } = input.segment;
-  segmentImages(
-    options,
-    (result) => port.postMessage({ kind: 'event', event: result }, result.mask ? [result.mask.buffer as ArrayBuffer, result.probability.buffer as ArrayBuffer] : []),
-    cancelTokenOf(cancelFlag),
-  ).then(() => port.postMessage({ kind: 'segmented' }), fail);
-} else {
-  const { request, cancelFlag } = input;
-  runTraining(request, (event) => port.postMessage({ kind: 'event', event }), cancelTokenOf(cancelFlag)).then((result) => port.postMessage({ kind: 'result', result }), fail);
 }

@@ -12,7 +12,7 @@ import type { LossValues } from '../../engine/trainer/step';
 import type { TrainJob } from '../trainJob';
 import { beginRun } from '../runRecord';
 import { recordBudget, type TrainEvent, type TrainResult } from '../trainRun';
-import { loadTrainingImagesInWorker } from '../prepareInWorker';
+import { runInWorker } from '../runInWorker';
 import { loadPriorMasks, writePreparedPriors } from '../../io/priorMasks';
 import { appendGanRow, truncateGan } from '../shapeGuidedRunFiles';
 import { writeFileAtomic } from '../../io/atomicWrite';
@@ -78,9 +78,9 @@ export function startTorchTrainingJob(req: TorchTrainRequest): TrainJob {
     }
     const source = { cropSize: req.config.size, channels: req.config.channels, files: req.imageFiles };
     // decoded in a worker thread: the caller (the app's main process) stays responsive
-    const { images, failures } = await loadTrainingImagesInWorker(req.imagesDir, source, (done, total, file) =>
-      events.emit('event', { type: 'loading', done, total, file }),
-    );
+    const { images, failures } = await runInWorker('prepare', { dir: req.imagesDir, options: source }, {
+      onEvent: ({ done, total, file }) => events.emit('event', { type: 'loading', done, total, file }),
+    });
     // shape-guided: the prior masks are read before the run directory is touched, so a bad folder leaves no run behind
     const sg = req.config.shapeGuided;
     const priors = sg ? await loadPriorMasks(sg.priorDir, { maxSide: sg.priorMaxSide }, (done, total, file) => events.emit('event', { type: 'loading', done, total, file })) : undefined;

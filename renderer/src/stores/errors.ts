@@ -7,9 +7,3 @@ export function messageOf(err: unknown): string {
   }
   return err instanceof Error ? err.message : String(err);
 }
-
-/** A short random id for jobs started from the renderer (progress events carry it back). */
-export function newJobId(prefix: string): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(8));
-  return `${prefix}-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
-}

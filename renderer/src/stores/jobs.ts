@@ -1,5 +1,5 @@
 import { defineStore } from 'pinia';
-import { ref } from 'vue';
+import { ref, type Ref } from 'vue';
 import type { IpcEvents } from '../../../common/api';
 import { useApi } from '../api/client';
 
@@ -20,5 +20,26 @@ export const useJobStore = defineStore('jobs', () => {
   };
   const cancel = (jobId: string) => useApi().invoke('job:cancel', { jobId });
 
-  return { progress, listen, forget, cancel };
+  /**
+   * Runs a job the main process reports on: a fresh id in `current` while it runs (the views show its
+   * progress and offer cancel under that id), cleared and forgotten however it ends.
+   */
+  async function track<T>(prefix: string, current: Ref<string | null>, start: (jobId: string) => Promise<T>): Promise<T> {
+    const jobId = newJobId(prefix);
+    current.value = jobId;
+    try {
+      return await start(jobId);
+    } finally {
+      current.value = null;
+      forget(jobId);
+    }
+  }
+
+  return { progress, listen, forget, cancel, track };
 });
+
+/** A short random id for jobs started from the renderer (progress events carry it back). */
+export function newJobId(prefix: string): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(8));
+  return `${prefix}-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`;
+}

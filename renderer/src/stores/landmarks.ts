@@ -2,7 +2,6 @@ import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import type { ImageLandmarks, LandmarkPoint, TemplateState, XY } from '../../../common/api';
 import { useApi } from '../api/client';
-import { newJobId } from './errors';
 import { useJobStore } from './jobs';
 import { useProjectStore } from './project';
 import { useUndoStore } from './undo';
@@ -95,17 +94,10 @@ export const useLandmarkStore = defineStore('landmarks', () => {
   }
 
   async function propagate(runId?: string): Promise<void> {
-    const jobId = newJobId('propagate');
-    propagateJobId.value = jobId;
-    try {
-      const res = await useApi().invoke('landmarks:propagate', { jobId, runId });
-      lastPropagation.value = { images: res.images, failed: res.failed.length, seconds: res.seconds };
-      await project.refresh();
-      undo.clear(); // earlier corrections were kept by the main process; their memos no longer apply
-    } finally {
-      propagateJobId.value = null;
-      useJobStore().forget(jobId);
-    }
+    const res = await useJobStore().track('propagate', propagateJobId, (jobId) => useApi().invoke('landmarks:propagate', { jobId, runId }));
+    lastPropagation.value = { images: res.images, failed: res.failed.length, seconds: res.seconds };
+    await project.refresh();
+    undo.clear(); // earlier corrections were kept by the main process; their memos no longer apply
   }
 
   return {

@@ -2,7 +2,6 @@ import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import { encodeMaskRle, maskHeaderName, type MaskInfo } from '../../../common/api';
 import { useApi } from '../api/client';
-import { newJobId } from './errors';
 import { useJobStore } from './jobs';
 import { useUndoStore } from './undo';
 
@@ -62,17 +61,10 @@ export const useMaskStore = defineStore('masks', () => {
   }
 
   async function run(options: { runId?: string; threshold: number; method: 'attention' | 'cos' }): Promise<{ images: number; failed: number; seconds: number }> {
-    const jobId = newJobId('segment');
-    runJobId.value = jobId;
-    try {
-      const res = await useApi().invoke('segment:run', { jobId, ...options });
-      await load();
-      undo.clear();
-      return { images: res.images, failed: res.failed.length, seconds: res.seconds };
-    } finally {
-      runJobId.value = null;
-      useJobStore().forget(jobId);
-    }
+    const res = await useJobStore().track('segment', runJobId, (jobId) => useApi().invoke('segment:run', { jobId, ...options }));
+    await load();
+    undo.clear();
+    return { images: res.images, failed: res.failed.length, seconds: res.seconds };
   }
 
   /** Load one segment (the first unless `segmentNumber`) of a DICOM-SEG as the masks of the images it covers. */

@@ -2,7 +2,6 @@ import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import type { ImageEntry, ImportFailure, ProjectSnapshot, RecentProject } from '../../../common/api';
 import { useApi } from '../api/client';
-import { newJobId } from './errors';
 import { useJobStore } from './jobs';
 
 /** The open project as the main process last described it, and the calls that change it. */
@@ -47,16 +46,9 @@ export const useProjectStore = defineStore('project', () => {
 
   /** Import files/folders; progress arrives as job:progress under `importJobId`. */
   async function importPaths(paths: string[]): Promise<void> {
-    const jobId = newJobId('import');
-    importJobId.value = jobId;
-    try {
-      const res = await useApi().invoke('images:import', { jobId, paths });
-      lastImport.value = { imported: res.imported.length, failed: res.failed, skipped: res.skipped };
-      await refresh();
-    } finally {
-      importJobId.value = null;
-      useJobStore().forget(jobId);
-    }
+    const res = await useJobStore().track('import', importJobId, (jobId) => useApi().invoke('images:import', { jobId, paths }));
+    lastImport.value = { imported: res.imported.length, failed: res.failed, skipped: res.skipped };
+    await refresh();
   }
   async function removeImages(imageIds: string[]): Promise<void> {
     set(await useApi().invoke('images:remove', { imageIds }));
