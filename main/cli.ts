@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
 import { chooseBackend, probeBackends, versions } from './engine/backends';
-import { BUDGET_PROVISIONAL_STEPS, BUDGET_TIMED_STEPS, filterGradFor } from './engine/trainer/config';
+import { BUDGET_PROVISIONAL_STEPS, BUDGET_TIMED_STEPS } from './engine/trainer/config';
 import { parseCommandArgs, UsageError } from './cli/args';
 import { AUGMENT_OPTIONS, planPretrain, SHAPE_GUIDED_OPTIONS, type PretrainPlan, type RawOptions } from './cli/pretrainArgs';
 import { formatDuration, ProgressBar } from './cli/progressBar';
@@ -18,9 +18,9 @@ import { exportSrCommand } from './cli/exportSr';
 import { propagateCommand } from './cli/propagate';
 import { segmentCommand } from './cli/segment';
 import { USAGE } from './cli/usage';
-import { startTrainingJob, type TrainJob } from './jobs/trainJob';
+import { startTraining } from './jobs/startTraining';
+import type { TrainJob } from './jobs/trainJob';
 import { describeMissingTorch, findTorch, type TorchDiscovery } from './jobs/torch/findPython';
-import { startTorchTrainingJob } from './jobs/torch/torchJob';
 
 const PRETRAIN_OPTIONS = {
   images: { type: 'string' },
@@ -90,42 +90,32 @@ function info(pythonOverride?: string): void {
 }
 
 /** --engine auto: PyTorch when a Python with torch is found (unless a tfjs backend was named), else tfjs. */
-function startJob(plan: PretrainPlan, bar: ProgressBar): TrainJob {
-  const wanted = plan.engine === 'auto' && plan.resume && plan.previousEngine ? plan.previousEngine : plan.engine;
-  if (wanted !== 'tfjs' && plan.backend === 'auto') {
-    const discovery = findTorch(plan.torch.python);
-    if (discovery.found) {
-      const { found } = discovery;
-      const device = plan.torch.device === 'auto' ? (found.cuda ? 'cuda' : 'cpu') : plan.torch.device;
-      if (device.startsWith('cuda') && !found.cuda) throw new Error(`--device ${device}: torch ${found.torch} in ${found.interpreter} sees no CUDA device`);
-      bar.message(`engine: PyTorch ${found.torch} (${found.interpreter}) on ${device}`);
-      const procs = plan.torch.gpus ?? 1;
-      return startTorchTrainingJob({
-        imagesDir: plan.imagesDir, runDir: plan.runDir, config: plan.config, python: found.interpreter, torch: found, device, resume: plan.resume,
-        distributed: procs > 1 || (plan.torch.nnodes ?? 1) > 1
-          ? { procsPerNode: procs, nnodes: plan.torch.nnodes, nodeRank: plan.torch.nodeRank, masterAddr: plan.torch.masterAddr, masterPort: plan.torch.masterPort }
-          : undefined,
-      });
-    }
-    if (wanted === 'torch') throw new Error(`--engine torch: ${describeMissingTorch(discovery)}`);
-    bar.message(`engine: tfjs (${describeMissingTorch(discovery)})`);
-  }
-  const choice = chooseBackend(plan.backend);
-  bar.message(`engine: tfjs, backend ${choice.name} (${choice.reason})`);
-  return startTrainingJob({
+async function startJob(plan: PretrainPlan, bar: ProgressBar): Promise<TrainJob> {
+  const procs = plan.torch.gpus ?? 1;
+  const started = await startTraining({
+    engine: plan.engine === 'auto' && plan.resume && plan.previousEngine ? plan.previousEngine : plan.engine,
+    backend: plan.backend,
     imagesDir: plan.imagesDir,
     runDir: plan.runDir,
-    config: { ...plan.config, filterGrad: filterGradFor(choice.name) },
-    backend: choice.name,
-    backendReason: choice.reason,
+    config: plan.config,
     resume: plan.resume,
+    torch: {
+      python: plan.torch.python,
+      device: plan.torch.device,
+      distributed: procs > 1 || (plan.torch.nnodes ?? 1) > 1
+        ? { procsPerNode: procs, nnodes: plan.torch.nnodes, nodeRank: plan.torch.nodeRank, masterAddr: plan.torch.masterAddr, masterPort: plan.torch.masterPort }
+        : undefined,
+    },
+    unavailable: (reason) => new Error(`--engine torch: ${reason}`),
   });
+  for (const note of started.notes) bar.message(note);
+  return started.job;
 }
 
 async function pretrain(args: string[]): Promise<number> {
   const plan = planPretrain(parse(args, PRETRAIN_OPTIONS));
   const bar = new ProgressBar();
-  const job = startJob(plan, bar);
+  const job = await startJob(plan, bar);
   job.events.on('event', (e) => {
     if (e.type === 'loading') bar.update(e.done, e.total, 'reading images');
     else if (e.type === 'ready') {

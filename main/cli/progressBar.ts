@@ -1,4 +1,9 @@
-/** A one-line progress display on stderr: redrawn in place on a terminal, periodic lines otherwise. */
+/**
+ * A one-line progress display on stderr: redrawn in place on a terminal, periodic lines otherwise.
+ * Kept instead of cli-progress: without a terminal (CI, `nohup … > log`) it prints ~20 lines per job
+ * by progress, not by time, so a log of an hour's training stays short and every line says how far it
+ * got; messages (engine choice, skipped files) interleave without breaking the bar. ~40 lines.
+ */
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds)) return '?';
   const s = Math.round(seconds);

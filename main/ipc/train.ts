@@ -11,9 +11,10 @@ import type { BackendName, RunSummary, TrainOptions, TrainSettings } from '../..
 import { chooseBackend } from '../engine/backends';
 import { centreSigmaFor } from '../engine/losses';
 import { defaultShapeGuided } from '../engine/shapeGuided/config';
-import { filterGradFor, PAPER_AUGMENT, PAPER_DEFAULTS, PRESETS, runLength, stepsProvisional, validateConfig, type TrainConfig } from '../engine/trainer/config';
+import { PAPER_AUGMENT, PAPER_DEFAULTS, PRESETS, runLength, stepsProvisional, validateConfig, type TrainConfig } from '../engine/trainer/config';
 import { readImage } from '../io';
-import { startTrainingJob, type TrainJob } from '../jobs/trainJob';
+import { startTraining } from '../jobs/startTraining';
+import type { TrainJob } from '../jobs/trainJob';
 import type { TrainEvent } from '../jobs/trainRun';
 import { clusterMapOf } from '../jobs/clusterMap';
 import { resolveModel } from '../jobs/modelSource';
@@ -21,7 +22,6 @@ import { RunDir } from '../jobs/runDir';
 import type { StoredRun } from '../project/projectFile';
 import type { ProjectStore } from '../project/projectStore';
 import { describeMissingTorch, findTorchAsync } from '../jobs/torch/findPython';
-import { startTorchTrainingJob } from '../jobs/torch/torchJob';
 import { probedBackends } from './engine';
 import { IpcError } from './errors';
 import type { Session, TrainingState } from './session';
@@ -202,18 +202,12 @@ async function launch(session: Session, store: ProjectStore, run: StoredRun, con
   if (imageFiles.length === 0) {
     throw new PreconditionError(store.data.images.length ? 'none of the project’s images is where the project says (all are missing): move them back or import them again' : 'the project has no images: import images first');
   }
-  if (run.engine === 'torch') {
-    const discovery = await findTorchAsync();
-    if (!discovery.found) throw new PreconditionError(`the PyTorch engine is unavailable: ${describeMissingTorch(discovery)}; or train with the tfjs engine`);
-    const { found } = discovery;
-    return startTorchTrainingJob({
-      imagesDir: store.dir, imageFiles, runDir, config, python: found.interpreter, torch: found, device: found.cuda ? 'cuda' : 'cpu', resume,
-    });
-  }
-  const choice = chooseBackend(backend ?? 'auto', probedBackends());
-  return startTrainingJob({
-    imagesDir: store.dir, imageFiles, runDir, config: { ...config, filterGrad: filterGradFor(choice.name) }, backend: choice.name, backendReason: choice.reason, resume,
+  const started = await startTraining({
+    engine: run.engine === 'torch' ? 'torch' : 'tfjs', backend: run.engine === 'torch' ? 'auto' : (backend ?? 'auto'), probes: probedBackends(),
+    imagesDir: store.dir, imageFiles, runDir, config, resume,
+    unavailable: (reason) => new PreconditionError(`the PyTorch engine is unavailable: ${reason}; or train with the tfjs engine`),
   });
+  return started.job;
 }
 
 const plural = (n: number, one: string) => `${n} ${n === 1 ? one : `${one}s`}`;

@@ -10,7 +10,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeMaskRle, maskHeaderName, type ImageEntry, type MaskHeader, type MaskRle } from '../../common/api';
-import { buildSegmentation, readDicomSource, segmentationToBytes, type CodedConcept as DicomCode } from '../../main/io/exporters';
+import { buildSegmentation, readSourceImage, segmentationToBytes, type CodedConcept as DicomCode } from '../../main/io/exporters';
 import { readNaturalDataset } from '../../main/io/exporters/dcmjs';
 import { readSegmentation, segmentMask, type Segmentation } from '../../main/io/seg';
 import { emptyProjectFile, parseProjectFile, PROJECT_FILE_NAME, serializeProjectFile } from '../../main/project/projectFile';
@@ -244,7 +244,7 @@ describe.skipIf(!hasSharedData)(`segmentation masks through the handler table${h
 
   it(`a FRACTIONAL SEG imported (mask: over half the maximum) keeps its probabilities for a FRACTIONAL export${toolsNote}`, async () => {
     // a probability ramp over x on every slice, written by the exporter itself
-    const sources = await Promise.all(CT_SLICES.map((f) => readDicomSource(ct(f))));
+    const sources = await Promise.all(CT_SLICES.map((f) => readSourceImage(ct(f))));
     const ramp = new Float32Array(512 * 512);
     for (let i = 0; i < ramp.length; i++) ramp[i] = (i % 512) / 511;
     const masks = new Map(sources.map((s) => [s.sopInstanceUID, ramp]));

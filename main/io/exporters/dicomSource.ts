@@ -112,7 +112,7 @@ function geometryOf(dataset: NaturalDataset): SourceGeometry | undefined {
 }
 
 /** Reads one source image; every problem is an ExportError naming the file. */
-export async function readDicomSource(path: string, what = 'DICOM-SEG'): Promise<SourceImage> {
+export async function readSourceImage(path: string, what = 'DICOM-SEG'): Promise<SourceImage> {
   const file = resolve(path);
   const bytes = await readSourceBytes(file);
   const format = sniffFormat(bytes) ?? formatFromExtension(file) ?? (hasNoExtension(file) ? 'dicom' : undefined);
@@ -204,7 +204,7 @@ export async function readSources(path: string, what = 'DICOM-SEG'): Promise<Sou
   const set: SourceSet = { sources: [], skipped: [] };
   for (const file of files) {
     try {
-      set.sources.push(await readDicomSource(file, what));
+      set.sources.push(await readSourceImage(file, what));
     } catch (err) {
       if (!(folder && err instanceof NotASourceError)) throw err;
       set.skipped.push({ file, reason: err.reason });

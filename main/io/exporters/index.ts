@@ -29,7 +29,7 @@ export {
   type SegmentDescription,
   type SegmentDescriptionFile,
 } from './segmentDescription';
-export { nonDicomSourceReason, readDicomSource, readSources, NotASourceError, type SourceGeometry, type SourceImage, type SourceSet } from './dicomSource';
+export { nonDicomSourceReason, readSourceImage, readSources, NotASourceError, type SourceGeometry, type SourceImage, type SourceSet } from './dicomSource';
 export {
   buildSegmentation,
   MAXIMUM_FRACTIONAL_VALUE,

@@ -20,7 +20,7 @@ import { LandmarkFileError } from '../landmarks/formats/fileError';
 import { writeFileAtomic } from '../atomicWrite';
 import { writePart10, type NaturalDataset } from './dcmjs';
 import { dicomDateTime, IMPLEMENTATION_VERSION_NAME, newUid, SOFTWARE, SOFTWARE_NAME_AND_VERSION, uidFromKey } from './dicomValues';
-import { readDicomSource, type SourceImage } from './dicomSource';
+import { readSourceImage, type SourceImage } from './dicomSource';
 import { ExportError } from './exportError';
 import { copyPatientAndStudy } from './patientStudy';
 import { checkOutputFile } from './segmentationFiles';
@@ -221,7 +221,7 @@ export interface LandmarkSrExportReport extends LandmarkSrSummary {
 
 export async function exportLandmarkSrFiles(request: LandmarkSrExportRequest): Promise<LandmarkSrExportReport> {
   const out = checkOutputFile(request.out);
-  const source = await readDicomSource(request.source, 'DICOM SR');
+  const source = await readSourceImage(request.source, 'DICOM SR');
   let table: LandmarkTable;
   try {
     table = await readLongCsvFile(request.landmarks);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSegmentation, segmentMask } from '../../../main/io/seg';
-import { readDicomSource } from '../../../main/io/exporters';
+import { readSourceImage } from '../../../main/io/exporters';
 import { runCli } from '../../helpers/cli';
 import { dataPath, hasSharedData, sharedDataSkipReason } from '../../helpers/sharedData';
 import { rgbPng } from '../helpers/makeImages';
@@ -102,7 +102,7 @@ describe.skipIf(!hasSharedData)(`ld-studio export-seg / export-sr on real images
     if (hasDciodvfy) expect(dciodvfy(out).errors).toEqual([]);
     const seg = await readSegmentation(out);
     expect(seg.segments[0]).toMatchObject({ algorithmType: 'AUTOMATIC', type: { CodeValue: '10200004', CodeMeaning: 'Liver' } });
-    const slice = await readDicomSource(dataPath('dicom', 'ct-3slice-seg', '01.dcm'));
+    const slice = await readSourceImage(dataPath('dicom', 'ct-3slice-seg', '01.dcm'));
     expect(Buffer.compare(Buffer.from(segmentMask(seg, slice.sopInstanceUID, 1)!), Buffer.from(softMask(512, 512, 0.4)))).toBe(0);
   });
 
@@ -133,7 +133,7 @@ describe.skipIf(!hasSharedData)(`ld-studio export-seg / export-sr on real images
       ['Liver', 'SEMIAUTOMATIC'],
       ['Spleen', 'MANUAL'],
     ]);
-    const slice = await readDicomSource(dataPath('dicom', 'ct-3slice-seg', '02.dcm'));
+    const slice = await readSourceImage(dataPath('dicom', 'ct-3slice-seg', '02.dcm'));
     const spleen = segmentMask(seg, slice.sopInstanceUID, 2)!;
     expect(Array.from(spleen).filter(Boolean).length).toBe(Array.from(starMask(512, 512, 0.7, 0.45, 0.13)).filter(Boolean).length);
     const back = JSON.parse(readFileSync(saved, 'utf8'));

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildSegmentation, ExportError, exportSegmentationFiles, readDicomSource, type SourceImage } from '../../../main/io/exporters';
+import { buildSegmentation, ExportError, exportSegmentationFiles, readSourceImage, type SourceImage } from '../../../main/io/exporters';
 import { dataPath, hasSharedData, sharedDataSkipReason } from '../../helpers/sharedData';
 import { grey16Png, rgbPng } from '../helpers/makeImages';
 import { ellipseMask, writeGreyPng } from './helpers/masks';
@@ -81,8 +81,8 @@ describe.skipIf(!hasSharedData)(`DICOM-SEG refuses inconsistent input${skipNote}
   let rg3Source: SourceImage;
   let ctSources: SourceImage[];
   beforeAll(async () => {
-    rg3Source = await readDicomSource(rg3);
-    ctSources = await Promise.all(ct.map((f) => readDicomSource(f)));
+    rg3Source = await readSourceImage(rg3);
+    ctSources = await Promise.all(ct.map((f) => readSourceImage(f)));
   });
 
   it('a mask of another size: names the mask, both sizes, and writes nothing', async () => {

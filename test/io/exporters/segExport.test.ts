@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   buildSegmentation,
   exportSegmentationFiles,
-  readDicomSource,
+  readSourceImage,
   segmentationToBytes,
   type SegmentationExportReport,
   type SegmentationType,
@@ -78,7 +78,7 @@ describe.skipIf(!hasSharedData).each(CASES)(`SEG of $name${skipNote}`, ({ name, 
   beforeAll(async () => {
     mkdirSync(join(dir, 'masks'), { recursive: true });
     for (const [i, file] of files.entries()) {
-      const s = await readDicomSource(file);
+      const s = await readSourceImage(file);
       sources.push(s);
       const mask = maskFor(s, i, type);
       writeGreyPng(join(dir, 'masks', basename(file).replace(/\.dcm$/, '.png')), s.columns, s.rows, mask);
@@ -189,7 +189,7 @@ describe.skipIf(!hasSharedData).each(CASES)(`SEG of $name${skipNote}`, ({ name, 
 describe.skipIf(!hasSharedData)(`CT SEG details${skipNote}`, () => {
   let ct: SourceImage[];
   beforeAll(async () => {
-    ct = await Promise.all(ctFiles.map((f) => readDicomSource(f)));
+    ct = await Promise.all(ctFiles.map((f) => readSourceImage(f)));
   });
 
   it('leaves out the empty frame of a slice the segment does not touch; the reader reports no mask there', async () => {

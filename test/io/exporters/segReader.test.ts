@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { describeSegments, formatSegmentDescriptionJson, parseSegmentDescriptionJson, readDicomSource, type SourceImage } from '../../../main/io/exporters';
+import { describeSegments, formatSegmentDescriptionJson, parseSegmentDescriptionJson, readSourceImage, type SourceImage } from '../../../main/io/exporters';
 import { readImage } from '../../../main/io';
 import { readSegmentation, segmentMask, SegmentationReadError, type Segmentation } from '../../../main/io/seg';
 import { dataPath, hasSharedData, sharedDataSkipReason } from '../../helpers/sharedData';
@@ -25,7 +25,7 @@ describe.skipIf(!hasSharedData)(`readSegmentation on SEGs written by other tools
   let slices: SourceImage[];
   const segs: Record<string, Segmentation> = {};
   beforeAll(async () => {
-    slices = await Promise.all(['01.dcm', '02.dcm', '03.dcm'].map((n) => readDicomSource(ctDir(n))));
+    slices = await Promise.all(['01.dcm', '02.dcm', '03.dcm'].map((n) => readSourceImage(ctDir(n))));
     for (const name of ['liver.dcm', 'partial_overlaps.dcm']) segs[name] = await readSegmentation(ctDir(name));
   });
 
