@@ -1,43 +1,44 @@
 /**
- * What the renderer does for each menu command main sends (`app:command`, common/appCommands.ts).
- * The table is typed by the command list, so a menu item without a handler does not compile; the
- * payload is checked anyway, as every message that crosses a process boundary is.
+ * The commands behind the Electron File menu (`app:command` events, common/appCommands.ts): one per
+ * id main's menu can send, registered in the command registry like every other command, so the menu,
+ * a shortcut or a button reach the same code. The payload is checked, as every message that crosses
+ * a process boundary is.
  */
 import { APP_COMMANDS, type AppCommandId } from '../../../common/appCommands';
+import { runCommand, type Command } from './registry';
 
-export type AppCommandTable = Record<AppCommandId, (args: { dir?: string }) => void | Promise<void>>;
-
-/** What the handlers act on: the shell's mode switch and the project store. */
+/** What the commands act on: the shell's mode switch and the project store. */
 export interface AppCommandTargets {
   showMode(mode: 'project' | 'import' | 'export'): void;
   openProject(dir: string): Promise<unknown>;
   openSample(): Promise<unknown>;
 }
 
-export function appCommandTable(t: AppCommandTargets): AppCommandTable {
-  return {
+export function appCommands(t: AppCommandTargets): Array<Command & { id: AppCommandId }> {
+  return [
     // New and Open are forms of the Project mode (a folder picker; no native dialog in browser mode)
-    'project.new': () => t.showMode('project'),
-    'project.open': () => t.showMode('project'),
-    'project.openRecent': async ({ dir }) => {
-      if (!dir) throw new Error('Open Recent: the menu item names no project folder');
-      await t.openProject(dir);
+    { id: 'project.new', title: 'New project…', run: () => t.showMode('project') },
+    { id: 'project.open', title: 'Open project…', run: () => t.showMode('project') },
+    {
+      id: 'project.openRecent',
+      title: 'Open a recent project',
+      run: async (args) => {
+        if (!args?.dir) throw new Error('Open Recent: the menu item names no project folder');
+        await t.openProject(args.dir);
+      },
     },
-    'project.openSample': async () => {
-      await t.openSample();
-    },
-    'images.import': () => t.showMode('import'),
-    'export.landmarks': () => t.showMode('export'),
-  };
+    { id: 'project.openSample', title: 'Open the sample project', run: async () => void (await t.openSample()) },
+    { id: 'images.import', title: 'Import images…', run: () => t.showMode('import') },
+    { id: 'export.landmarks', title: 'Export landmarks…', run: () => t.showMode('export') },
+  ];
 }
 
-/** Runs the command a payload names; a payload that names none of APP_COMMANDS is an error. */
-export async function dispatchAppCommand(table: AppCommandTable, payload: unknown): Promise<void> {
+/** Runs the command an `app:command` payload names; a payload that names none of APP_COMMANDS is an error. */
+export async function dispatchAppCommand(payload: unknown): Promise<void> {
   const p = payload as { command?: unknown; dir?: unknown } | null;
   const command = typeof p?.command === 'string' ? p.command : undefined;
   if (!command || !(APP_COMMANDS as readonly string[]).includes(command)) {
     throw new Error(`unknown menu command ${JSON.stringify(command ?? payload)} (known: ${APP_COMMANDS.join(', ')})`);
   }
-  const dir = typeof p?.dir === 'string' ? p.dir : undefined;
-  await table[command as AppCommandId]({ dir });
+  await runCommand(command, { dir: typeof p?.dir === 'string' ? p.dir : undefined });
 }
