@@ -256,7 +256,7 @@ export async function exportSegmentation(store: ProjectStore, request: RequestOf
   const type = request.fractional ? 'FRACTIONAL' : 'BINARY';
   const selected = segImages(store, request.imageIds, warnings);
   const entries: SegGroup['entries'] = [];
-  for (const { image, mask } of selected) entries.push({ image, mask, source: await readSourceImage(store.imagePath(image), 'DICOM-SEG') });
+  for (const { image, mask } of selected) entries.push({ image, mask, source: await readSourceImage(store.imagePath(image), { what: 'DICOM-SEG', decodedAs: image }) });
   const groups = groupSources(entries);
   const algorithmType: SegmentAlgorithmType = selected.every(({ mask }) => mask.accepted || mask.source === 'corrected') ? 'SEMIAUTOMATIC' : 'AUTOMATIC';
   const segment = { label: request.label, category: dicomCode(request.category), type: dicomCode(request.type), algorithmType };
@@ -313,7 +313,7 @@ export async function exportLandmarkSr(store: ProjectStore, dir: string): Promis
       continue;
     }
     try {
-      const source = await readSourceImage(path, 'DICOM SR');
+      const source = await readSourceImage(path, { what: 'DICOM SR', decodedAs: row.image });
       const { dataset } = buildLandmarkSr(source, names, row.points);
       let stem = stemOf(row.label);
       for (let i = 2; used.has(stem.toLowerCase()); i++) stem = `${stemOf(row.label)}-${i}`;

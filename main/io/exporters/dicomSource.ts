@@ -111,8 +111,34 @@ function geometryOf(dataset: NaturalDataset): SourceGeometry | undefined {
   return geometry;
 }
 
+/**
+ * The size a derived object needs, from the header alone, for a file a caller has decoded before (a
+ * project's image, decoded at import): no fourth decode of the pixels at export.
+ */
+function sizeFromHeader(dataset: NaturalDataset, file: string, expected: { width: number; height: number }): { width: number; height: number } {
+  const rows = numbersOf(dataset.Rows)?.[0];
+  const columns = numbersOf(dataset.Columns)?.[0];
+  const frames = numbersOf(dataset.NumberOfFrames)?.[0] ?? 1;
+  if (frames !== 1) throw new ExportError(`multi-frame source images (${frames} frames) are not supported; export from single-frame images`, file);
+  if (rows !== expected.height || columns !== expected.width) {
+    throw new ExportError(`the file is now ${columns ?? '?'}×${rows ?? '?'}, but it was ${expected.width}×${expected.height} when imported; remove the image and import it again`, file);
+  }
+  return expected;
+}
+
+export interface SourceReadOptions {
+  /** What the derived object is, for messages (default DICOM-SEG). */
+  what?: string;
+  /**
+   * The size the caller decoded this file at before: the pixels are then not decoded again, only the
+   * header is read and checked against it. Without it the pixels are decoded, which proves the file whole.
+   */
+  decodedAs?: { width: number; height: number };
+}
+
 /** Reads one source image; every problem is an ExportError naming the file. */
-export async function readSourceImage(path: string, what = 'DICOM-SEG'): Promise<SourceImage> {
+export async function readSourceImage(path: string, options: string | SourceReadOptions = {}): Promise<SourceImage> {
+  const { what = 'DICOM-SEG', decodedAs } = typeof options === 'string' ? { what: options } : options;
   const file = resolve(path);
   const bytes = await readSourceBytes(file);
   const format = sniffFormat(bytes) ?? formatFromExtension(file) ?? (hasNoExtension(file) ? 'dicom' : undefined);
@@ -130,7 +156,7 @@ export async function readSourceImage(path: string, what = 'DICOM-SEG'): Promise
   if (sopClass && DERIVED_OBJECT_CLASSES[sopClass]) {
     throw new NotASourceError(`this is ${DERIVED_OBJECT_CLASSES[sopClass]}, not an image a ${what} can be derived from`, file);
   }
-  const { width, height } = await decodeSource(bytes, file);
+  const { width, height } = decodedAs && dataset ? sizeFromHeader(dataset, file, decodedAs) : await decodeSource(bytes, file);
   if (!dataset) {
     throw new ExportError(
       hasPart10Header(bytes)
