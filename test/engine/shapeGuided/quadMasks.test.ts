@@ -59,7 +59,7 @@ describe('quadrilateral masks', () => {
 describe.skipIf(!hasSharedData)(`on the real spine labels${hasSharedData ? '' : ` (skipped: ${sharedDataSkipReason})`}`, () => {
   test('17 vertebrae per image; the bodies cover a plausible part of the image', async () => {
     const dir = dataPath('landmarks/spine');
-    const table = await readSpineCsvFiles(join(dir, 'labels/test/io/landmarks.csv'), join(dir, 'labels/test/filenames.csv'), (name) => readImageSize(join(dir, 'images/test', name)));
+    const table = await readSpineCsvFiles(join(dir, 'labels/test/landmarks.csv'), join(dir, 'labels/test/filenames.csv'), (name) => readImageSize(join(dir, 'images/test', name)));
     for (const im of table.images.slice(0, 5)) {
       expect(vertebraQuads(im.points)).toHaveLength(17);
       const { mask, width, height } = vertebraMask(im.points, im.width!, im.height!, 0.25);

@@ -73,7 +73,7 @@ describe.skipIf(!hasSharedData)(`spine set: landmarks/spine/labels/<split>${skip
     expect(table.landmarks).toEqual(landmarkNames(scheme));
     expect(table.landmarks.slice(0, 5)).toEqual(['T1 top-left', 'T1 top-right', 'T1 bottom-left', 'T1 bottom-right', 'T2 top-left']);
     expect(table.landmarks[67]).toBe('L5 bottom-right');
-    const text = readFileSync(dataPath('landmarks/spine/labels/test/io/landmarks.csv'), 'utf8').trim().split('\n');
+    const text = readFileSync(dataPath('landmarks/spine/labels/test/landmarks.csv'), 'utf8').trim().split('\n');
     table.images.forEach((im, r) => {
       const size = sizes.get(im.image);
       expect(size && im.width === size.width && im.height === size.height).toBe(true);
