@@ -54,7 +54,6 @@ export interface ImportResult {
  */
 export async function importImages(session: Session, store: ProjectStore, jobId: string, paths: readonly string[]): Promise<ImportResult> {
   const result: ImportResult = { imported: [], failed: [], skipped: 0 };
-  const flush = () => void (store.isClosed || store.flush());
   return runJob(session.jobHost(jobId, 'import'), async (job) => {
     job.progress(0, 'looking for images');
     const files: string[] = [];
@@ -118,7 +117,7 @@ export async function importImages(session: Session, store: ProjectStore, jobId:
       await yieldToLoop();
     }
     return result;
-  }, { flush });
+  }, store);
 }
 
 export const imagesHandlers: DomainHandlers<'images:import' | 'images:thumbnail' | 'images:remove'> = {

@@ -135,7 +135,7 @@ export async function propagateLandmarks(session: Session, jobId: string, runId:
       });
     }
     return { images: updated.length, failed, seconds: job.seconds, landmarks: updated };
-  }, { flush: () => void (store.isClosed || store.flush()) });
+  }, store);
 }
 
 export const landmarksHandlers: DomainHandlers<'landmarks:setTemplate' | 'landmarks:setTemplatePoint' | 'landmarks:propagate' | 'landmarks:setPoint' | 'landmarks:accept'> = {

@@ -176,7 +176,7 @@ export async function runSegmentation(session: Session, request: RunRequest): Pr
     ).finally(() => storing);
     job.progress(done, `${job.cancelled ? 'cancelled' : 'done'}: ${masks.length} segmented${keptNote}`);
     return { images: masks.length, failed, seconds: job.seconds, masks };
-  }, { flush: () => void (store.isClosed || store.flush()) });
+  }, store);
 }
 
 // ---------------------------------------------------------------------------------------------

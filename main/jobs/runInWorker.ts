@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { workerTasks, type CancelToken, type TaskEvent, type TaskRequest, type TaskResult, type WorkerInput, type WorkerMessage, type WorkerTask, type WorkerTaskKind } from './workerTasks';
+import { cancelTokenOf, workerTasks, type CancelToken, type TaskEvent, type TaskRequest, type TaskResult, type WorkerInput, type WorkerMessage, type WorkerTask, type WorkerTaskKind } from './workerTasks';
 
 /** The bundled worker sits next to the bundled caller (out/cli); tests point at the same file. */
 export function defaultWorkerPath(): string {
@@ -45,12 +45,8 @@ export function startInWorker<K extends WorkerTaskKind>(kind: K, request: TaskRe
   if (!existsSync(workerPath)) {
     if (kind === 'train') throw new Error(`trainer worker not built (${workerPath} is missing); run \`npm run build:cli\``);
     const t = workerTasks[kind] as unknown as WorkerTask<TaskRequest<K>, TaskEvent<K>, TaskResult<K>>;
-    const flag = new Int32Array(cancelFlag);
-    const token = {
-      get cancelled() {
-        return Atomics.load(flag, 0) === 1 || !!opts.cancel?.cancelled;
-      },
-    };
+    const own = cancelTokenOf(cancelFlag);
+    const token = { get cancelled() { return own.cancelled || !!opts.cancel?.cancelled; } };
     return { result: t.run(request, (e) => opts.onEvent?.(e), token), cancel };
   }
   const input: WorkerInput<K> = { task: kind, request, cancelFlag };

@@ -46,9 +46,16 @@ export class Job {
   }
 }
 
-/** Runs `work` as a job; `flush` saves the project when it ends (a failed save fails a job that succeeded). */
-export async function runJob<T>(host: JobHost, work: (job: Job) => Promise<T>, opts: { flush?: () => void } = {}): Promise<T> {
+/** What a job saves when it ends: the open project (a project closed meanwhile is not saved). */
+export interface JobStore {
+  readonly isClosed: boolean;
+  flush(): unknown;
+}
+
+/** Runs `work` as a job; `store` is saved when it ends (a failed save fails a job that succeeded). */
+export async function runJob<T>(host: JobHost, work: (job: Job) => Promise<T>, store?: JobStore): Promise<T> {
   const handle = host.begin();
+  const save = () => void (store && !store.isClosed && store.flush());
   let succeeded = false;
   try {
     const result = await work(new Job(handle.token, (p) => host.progress(p)));
@@ -57,10 +64,10 @@ export async function runJob<T>(host: JobHost, work: (job: Job) => Promise<T>, o
   } finally {
     handle.end();
     // a batch is saved when it ends, not a debounce later
-    if (succeeded) opts.flush?.();
+    if (succeeded) save();
     else {
       try {
-        opts.flush?.();
+        save();
       } catch {
         // the job's own error is the one to report; the changes stay in memory for the next save
       }
