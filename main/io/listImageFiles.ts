@@ -1,8 +1,9 @@
 /** Finds the image files in a folder, by extension, or by content for files without one. */
 import type { Dirent } from 'node:fs';
-import { open, readdir, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import { ImageReadError } from './imageRecord';
+import { openInputFile } from './inputFile';
 import { formatFromExtension, hasNoExtension, sniffFormat } from './sniffFormat';
 
 export interface ListOptions {
@@ -29,7 +30,7 @@ export interface FolderScan {
 const byName = (a: ImageFile, b: ImageFile) => a.id.localeCompare(b.id, 'en', { numeric: true }) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 async function startsLikeImage(path: string): Promise<boolean> {
-  const handle = await open(path, 'r');
+  const handle = await openInputFile(path);
   try {
     const head = new Uint8Array(132);
     const { bytesRead } = await handle.read(head, 0, 132, 0);

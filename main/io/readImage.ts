@@ -1,10 +1,10 @@
 /** Reads one image file, or every image in a folder, into ImageRecords. */
-import { readFile } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import type { DecodedImage } from './decodedImage';
 import { readDicom } from './dicom/readDicom';
 import { asImageReadError, DecodeFailure } from './errors';
 import { ImageReadError, type ImageFormat, type ImageRecord } from './imageRecord';
+import { InputFileError, readInputFile } from './inputFile';
 import { scanFolder, type ListOptions } from './listImageFiles';
 import { readJpeg } from './raster/jpeg';
 import { readPng } from './raster/png';
@@ -17,9 +17,10 @@ export interface ReadImageOptions {
 }
 
 function fileError(file: string, err: unknown): ImageReadError {
+  if (err instanceof InputFileError && err.kind !== 'folder') return new ImageReadError(file, err.reason, 'not-an-image');
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'ENOENT') return new ImageReadError(file, 'file not found; it may have been moved or deleted', 'missing');
-  if (code === 'EISDIR') return new ImageReadError(file, 'this is a folder, not an image file; open it as a folder instead', 'unsupported-format');
+  if (code === 'EISDIR' || (err instanceof InputFileError && err.kind === 'folder')) return new ImageReadError(file, 'this is a folder, not an image file; open it as a folder instead', 'unsupported-format');
   if (code === 'EACCES' || code === 'EPERM') return new ImageReadError(file, 'file cannot be read (permission denied)', 'missing');
   return new ImageReadError(file, `file cannot be read (${(err as Error)?.message ?? String(err)})`, 'missing');
 }
@@ -55,7 +56,7 @@ export async function readImage(path: string, opts: ReadImageOptions = {}): Prom
   const file = resolve(path);
   let bytes: Buffer;
   try {
-    bytes = await readFile(file);
+    bytes = await readInputFile(file);
   } catch (err) {
     throw fileError(file, err);
   }

@@ -2,9 +2,9 @@
  * Checkpoints as safetensors files (a JSON header + raw little-endian float32 data): readable by
  * the `safetensors` Python package and by a few lines of NumPy, so weights move between engines.
  */
-import { readFileSync } from 'node:fs';
 import type { NamedArray } from '../engine/model/params';
 import { writeFileAtomic } from './atomicWrite';
+import { readInputFileSync } from './inputFile';
 
 export function encodeSafetensors(tensors: Map<string, NamedArray>, metadata: Record<string, string>): Uint8Array[] {
   const header: Record<string, unknown> = { __metadata__: metadata };
@@ -58,5 +58,5 @@ export function decodeSafetensors(buf: Buffer, source = 'checkpoint'): { tensors
 }
 
 export function readSafetensors(path: string) {
-  return decodeSafetensors(readFileSync(path), path);
+  return decodeSafetensors(readInputFileSync(path), path);
 }

@@ -2,10 +2,11 @@
  * The DICOM images a SEG or SR is derived from: read with main/io (so a damaged file fails here, with
  * the same messages as everywhere else in the app) and with dcmjs for the attributes to copy.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { readDicom } from '../dicom/readDicom';
 import { asImageReadError } from '../errors';
+import { InputFileError, readInputFile } from '../inputFile';
 import { scanFolder } from '../listImageFiles';
 import { formatFromExtension, hasNoExtension, sniffFormat } from '../sniffFormat';
 import type { ImageFormat } from '../imageRecord';
@@ -71,10 +72,9 @@ const textOf = (value: unknown): string | undefined => (typeof value === 'string
 
 async function readSourceBytes(file: string): Promise<Uint8Array> {
   try {
-    if ((await stat(file)).isDirectory()) throw new ExportError('this is a folder; give a DICOM file', file);
-    return await readFile(file);
+    return await readInputFile(file);
   } catch (err) {
-    if (err instanceof ExportError) throw err;
+    if (err instanceof InputFileError) throw new ExportError(err.kind === 'folder' ? 'this is a folder; give a DICOM file' : err.reason, file);
     const code = (err as NodeJS.ErrnoException).code;
     throw new ExportError(code === 'ENOENT' ? 'source image not found' : `cannot read the source image (${(err as Error).message})`, file);
   }

@@ -3,9 +3,9 @@
  * `itkimage2segimage`, schema doc/schemas/seg-schema.json) read and written as our interchange
  * format, so descriptions move between LD Studio, 3D Slicer and MONAI Label (conventions.md §4).
  */
-import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { writeFileAtomic } from '../atomicWrite';
+import { InputFileError, readInputFile } from '../inputFile';
 import type { Segmentation } from '../seg';
 import { checkCode, CodeError, type CodedConcept } from './codes';
 import { dcmjs } from './dcmjs';
@@ -176,8 +176,9 @@ export function parseSegmentDescriptionJson(text: string, file?: string): Segmen
 export async function readSegmentDescriptionFile(path: string): Promise<SegmentDescriptionFile> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = (await readInputFile(path)).toString('utf8');
   } catch (err) {
+    if (err instanceof InputFileError) throw new ExportError(err.reason, path);
     const code = (err as NodeJS.ErrnoException).code;
     throw new ExportError(code === 'ENOENT' ? 'segment description file not found' : `cannot read the file (${(err as Error).message})`, path);
   }

@@ -2,7 +2,7 @@
  * Image width and height from the file header alone (PNG, JPEG, BMP): de-normalising the spine
  * set's coordinates needs the sizes of hundreds of multi-megabyte JPEGs, not their pixels.
  */
-import { open } from 'node:fs/promises';
+import { openInputFile } from '../inputFile';
 import { readJpegHeader } from '../raster/jpegHeader';
 import { sniffFormat } from '../sniffFormat';
 import { fileSystemError, LandmarkFileError } from './formats/fileError';
@@ -16,7 +16,7 @@ export interface ImageSize {
 export type ByteReader = (offset: number, length: number) => Promise<Uint8Array>;
 
 export async function readImageSize(path: string): Promise<ImageSize> {
-  const handle = await open(path, 'r').catch((err: unknown) => {
+  const handle = await openInputFile(path).catch((err: unknown) => {
     throw fileSystemError(err, path);
   });
   try {

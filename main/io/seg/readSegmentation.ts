@@ -5,7 +5,6 @@
  * image it was derived from. Parsing and pixel decoding reuse main/io/dicom, so native and
  * compressed (RLE, JPEG-LS, JPEG 2000) pixel data are read as for any other image.
  */
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { firstItem, numbers, tag, text, textDecoderFor, uint16 } from '../dicom/attributes';
 import { decodeFrame } from '../dicom/decodeFrame';
@@ -13,6 +12,7 @@ import type { DataSet } from '../dicom/dicomParser';
 import { encapsulatedFrames } from '../dicom/encapsulatedFrames';
 import { checkNativeLength, readNativeFrame } from '../dicom/nativeFrames';
 import { parseDataSet } from '../dicom/parseDataSet';
+import { InputFileError, readInputFile } from '../inputFile';
 import { PIXEL_DATA, readPixelModule } from '../dicom/pixelModule';
 import { unsupportedTransferSyntaxReason } from '../dicom/transferSyntax';
 import { describeThrown, DecodeFailure } from '../errors';
@@ -289,8 +289,9 @@ export async function readSegmentation(input: string | Uint8Array, options: { fi
   let bytes: Uint8Array;
   if (typeof input === 'string') {
     try {
-      bytes = await readFile(input);
+      bytes = await readInputFile(input);
     } catch (err) {
+      if (err instanceof InputFileError) throw new SegmentationReadError(err.reason, file);
       const code = (err as NodeJS.ErrnoException).code;
       throw new SegmentationReadError(code === 'ENOENT' ? 'file not found' : `file cannot be read (${describeThrown(err)})`, file);
     }

@@ -2,9 +2,9 @@
  * Errors from reading landmark files. The message always starts with where the problem is (file,
  * then line and column for text formats) so a user can open the file and fix it.
  */
-import { readFile } from 'node:fs/promises';
 import type { z } from 'zod';
 import { writeFileAtomic } from '../../atomicWrite';
+import { InputFileError, readInputFile } from '../../inputFile';
 
 export interface TextPlace {
   file?: string;
@@ -54,10 +54,13 @@ export function decodeText(input: string | Uint8Array): string {
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }
 
+/** Below V8's longest string (just under 512 MiB): a larger file could not be decoded anyway. */
+const MAX_TEXT_FILE_BYTES = 500 * 1024 ** 2;
+
 /** Read a whole text file; a missing or unreadable file is a LandmarkFileError naming it. */
 export async function readTextFile(path: string): Promise<string> {
   try {
-    return decodeText(await readFile(path));
+    return decodeText(await readInputFile(path, MAX_TEXT_FILE_BYTES));
   } catch (err) {
     throw fileSystemError(err, path);
   }
@@ -73,6 +76,7 @@ export async function writeTextFile(path: string, text: string): Promise<void> {
 }
 
 export function fileSystemError(err: unknown, path: string): LandmarkFileError {
+  if (err instanceof InputFileError) return new LandmarkFileError(err.reason, { file: path });
   const code = (err as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'ENOENT') return new LandmarkFileError('file or folder not found', { file: path });
   if (code === 'EISDIR') return new LandmarkFileError('is a folder, not a file', { file: path });

@@ -1,0 +1,55 @@
+/**
+ * Importing paths that are not regular files through browser mode (issue 16): a named pipe, imported
+ * again and again, and /dev/zero each answer with a failure naming the file, and the server goes on
+ * answering (before, a pipe held a file-I/O thread forever and /dev/zero grew memory until killed).
+ */
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Harness } from '../ipc/harness';
+import { servedHarness } from '../ipc/harness';
+import type { RunningServer } from '../../main/server';
+
+let h: Harness;
+let server: RunningServer;
+let auth: Record<string, string>;
+
+beforeAll(async () => {
+  ({ h, server, auth } = await servedHarness());
+});
+afterAll(async () => {
+  await server.close();
+  await h.dispose();
+});
+
+/** POST a channel; a request that gets no answer in 2 s fails here instead of hanging the suite. */
+async function invoke(channel: string, payload: unknown): Promise<{ status: number; body: { result?: unknown; error?: { message: string } } }> {
+  const res = await fetch(`${server.origin}/api/invoke/${channel}`, {
+    method: 'POST',
+    headers: { ...auth, 'Content-Type': 'application/json' },
+    body: JSON.stringify(payload),
+    signal: AbortSignal.timeout(2000),
+  });
+  return { status: res.status, body: (await res.json()) as { result?: unknown; error?: { message: string } } };
+}
+
+describe('images:import of special files', () => {
+  it('a FIFO (four times) and /dev/zero fail, each named, and the server keeps answering', async () => {
+    const dir = join(h.root, 'project');
+    expect((await invoke('project:create', { dir, name: 'special' })).status).toBe(200);
+    const fifo = join(h.root, 'x.dcm');
+    execFileSync('mkfifo', [fifo]);
+
+    for (let i = 0; i < 4; i++) {
+      const { status, body } = await invoke('images:import', { jobId: `fifo-${i}`, paths: [fifo] });
+      expect(status).toBe(200);
+      expect(body.result).toMatchObject({ imported: [], failed: [{ path: fifo, reason: expect.stringMatching(/named pipe \(FIFO\), not a regular file/) }] });
+    }
+    const zero = await invoke('images:import', { jobId: 'zero', paths: ['/dev/zero'] });
+    expect(zero.body.result).toMatchObject({ imported: [], failed: [{ path: '/dev/zero', reason: expect.stringMatching(/character device, not a regular file/) }] });
+
+    // the file-I/O pool is free: a folder listing and the project still answer
+    expect((await invoke('fs:list', { dir: h.root })).status).toBe(200);
+    expect((await invoke('project:get', null)).body.result).toMatchObject({ name: 'special', images: [] });
+  });
+});
