@@ -33,8 +33,23 @@ def encode(tensors: Mapping[str, np.ndarray], metadata: Mapping[str, str] | None
     return struct.pack("<Q", len(text)) + text + b"".join(blobs)
 
 
+def _sync_dir(directory: str) -> None:
+    """Make the rename durable: until the folder is synced, a power cut can lose it (or leave a cut file)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return  # Windows cannot open a folder; NTFS journals the rename anyway
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # file systems that cannot sync a folder
+    finally:
+        os.close(fd)
+
+
 def write(path: str, tensors: Mapping[str, np.ndarray], metadata: Mapping[str, str] | None = None) -> None:
-    """Atomic: a reader (Node polling the run folder) never sees a half-written checkpoint."""
+    """Atomic and durable: a reader (Node polling the run folder) never sees a half-written checkpoint,
+    and after a power cut the file is either whole or absent."""
     data = encode(tensors, metadata)
     directory = os.path.dirname(os.path.abspath(path))
     os.makedirs(directory, exist_ok=True)
@@ -45,6 +60,7 @@ def write(path: str, tensors: Mapping[str, np.ndarray], metadata: Mapping[str, s
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
+        _sync_dir(directory)
     finally:
         if os.path.exists(tmp):
             os.remove(tmp)
