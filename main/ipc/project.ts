@@ -19,10 +19,10 @@ export async function openSampleProject(session: Session): Promise<ProjectSnapsh
   const dir = join(session.configDir, SAMPLE_PROJECT_FOLDER);
   session.flushSync(); // reopening the open project reads what it holds now
   if (existsSync(join(dir, PROJECT_FILE_NAME))) {
-    session.setProject(ProjectStore.open(dir, session.storeOptions()));
+    session.setProject(await ProjectStore.open(dir, session.storeOptions()));
     return snapshotOf(session, session.requireProject());
   }
-  const store = ProjectStore.create(dir, 'Sample project', session.storeOptions());
+  const store = await ProjectStore.create(dir, 'Sample project', session.storeOptions());
   session.setProject(store);
   const images = session.sampleImagesDir;
   if (images && existsSync(images)) {
@@ -42,13 +42,13 @@ export async function openSampleProject(session: Session): Promise<ProjectSnapsh
 
 export const projectHandlers: DomainHandlers<'project:create' | 'project:open' | 'project:openSample' | 'project:get' | 'project:recent' | 'project:close'> = {
   'project:create': async ({ dir, name }, { session }) => {
-    const store = ProjectStore.create(dir, name, session.storeOptions());
+    const store = await ProjectStore.create(dir, name, session.storeOptions());
     session.setProject(store);
     return snapshotOf(session, store);
   },
   'project:open': async ({ dir }, { session }) => {
     session.flushSync(); // reopening the open project reads what it holds now
-    const store = ProjectStore.open(dir, session.storeOptions());
+    const store = await ProjectStore.open(dir, session.storeOptions());
     session.setProject(store);
     return snapshotOf(session, store);
   },

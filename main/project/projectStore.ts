@@ -5,9 +5,12 @@
  * older than a second is lost in a crash. `flush()` writes at once (the app calls it on close and
  * exit; review corrections call it straight away).
  */
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, type Stats } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { basename, isAbsolute, join, relative, resolve, sep, win32 } from 'node:path';
-import { writeFileAtomic } from '../io/atomicWrite';
+import { removeStaleTempFiles, writeFileAtomic, writeFileAtomicAsync } from '../io/atomicWrite';
+import { createFolder } from '../io/createFolder';
+import { InputFileError, readInputFile } from '../io/inputFile';
 import { emptyProjectFile, parseProjectFile, PROJECT_FILE_NAME, ProjectFileError, serializeProjectFile, type ProjectFile, type StoredImage } from './projectFile';
 import { NotFoundError, PreconditionError } from '../../common/errors';
 
@@ -21,6 +24,11 @@ export interface ProjectStoreOptions {
   /** A write failed (disk full, folder gone); the changes stay in memory and the next change retries. */
   onSaveError?: (err: Error) => void;
 }
+
+/** A project file is a few MB even with thousands of images; anything far larger is not one. */
+const MAX_PROJECT_FILE_BYTES = 256 * 1024 ** 2;
+
+const statOrUndefined = (path: string): Promise<Stats | undefined> => stat(path).catch(() => undefined);
 
 /** A stored image path (relative with forward slashes, or absolute) → an absolute path. */
 export function resolveStoredPath(projectDir: string, stored: string): string {
@@ -59,33 +67,49 @@ export class ProjectStore {
     this.file = join(dir, PROJECT_FILE_NAME);
   }
 
-  /** A new project in `dir` (created when absent); refused where a project already exists. */
-  static create(dir: string, name: string | undefined, options: ProjectStoreOptions = {}): ProjectStore {
+  /**
+   * A new project in `dir` (created when absent); refused where a project already exists. All of its
+   * file-system work is asynchronous: a hung or failing file system (a network share, /proc) makes
+   * this call fail or wait, never the event loop (the browser-mode server's only thread).
+   */
+  static async create(dir: string, name: string | undefined, options: ProjectStoreOptions = {}): Promise<ProjectStore> {
     const abs = resolve(dir);
     const file = join(abs, PROJECT_FILE_NAME);
-    if (existsSync(file)) throw new ProjectFileError(file, 'this folder already holds a project; open it instead, or choose an empty folder');
-    if (existsSync(abs) && !statSync(abs).isDirectory()) throw new Error(`${abs}: this is a file; choose a folder for the project`);
-    mkdirSync(abs, { recursive: true });
-    const store = new ProjectStore(abs, emptyProjectFile(name?.trim() || basename(abs) || 'Project'), options);
-    store.dirty = true;
-    store.flush();
-    return store;
+    const folder = await statOrUndefined(abs);
+    if (folder && !folder.isDirectory()) throw new Error(`${abs}: this is a file; choose a folder for the project`);
+    if (folder && (await statOrUndefined(file))) throw new ProjectFileError(file, 'this folder already holds a project; open it instead, or choose an empty folder');
+    try {
+      await createFolder(abs);
+    } catch (err) {
+      throw new Error(`${abs}: cannot create the project folder here (${(err as Error).message}); choose another folder`);
+    }
+    const data = emptyProjectFile(name?.trim() || basename(abs) || 'Project');
+    data.savedAt = new Date().toISOString();
+    try {
+      await writeFileAtomicAsync(file, serializeProjectFile(data));
+    } catch (err) {
+      throw new ProjectFileError(file, `the project file cannot be written (${(err as Error).message}); choose another folder`);
+    }
+    options.onSaved?.('project created', data.savedAt);
+    return new ProjectStore(abs, data, options);
   }
 
-  /** Open the project in `dir` (or `dir` may name the ld-project.json itself). */
-  static open(dir: string, options: ProjectStoreOptions = {}): ProjectStore {
+  /** Open the project in `dir` (or `dir` may name the ld-project.json itself). Stale temporary files of killed saves are removed. */
+  static async open(dir: string, options: ProjectStoreOptions = {}): Promise<ProjectStore> {
     let abs = resolve(dir);
-    if (basename(abs) === PROJECT_FILE_NAME && existsSync(abs) && statSync(abs).isFile()) abs = resolve(abs, '..');
+    if (basename(abs) === PROJECT_FILE_NAME && (await statOrUndefined(abs))?.isFile()) abs = resolve(abs, '..');
     const file = join(abs, PROJECT_FILE_NAME);
-    if (!existsSync(abs)) throw new NotFoundError(`${abs}: folder not found; it may have been moved or deleted`);
-    if (!existsSync(file)) throw new NotFoundError(`${abs}: no LD Studio project here (${PROJECT_FILE_NAME} is missing); create a project or choose the folder that holds one`);
+    if (!(await statOrUndefined(abs))) throw new NotFoundError(`${abs}: folder not found; it may have been moved or deleted`);
+    if (!(await statOrUndefined(file))) throw new NotFoundError(`${abs}: no LD Studio project here (${PROJECT_FILE_NAME} is missing); create a project or choose the folder that holds one`);
     let text: string;
     try {
-      text = readFileSync(file, 'utf8');
+      text = (await readInputFile(file, MAX_PROJECT_FILE_BYTES)).toString('utf8');
     } catch (err) {
-      throw new ProjectFileError(file, `cannot be read (${(err as Error).message})`);
+      throw new ProjectFileError(file, `cannot be read (${err instanceof InputFileError ? err.reason : (err as Error).message})`);
     }
-    return new ProjectStore(abs, parseProjectFile(text, file), options);
+    const store = new ProjectStore(abs, parseProjectFile(text, file), options);
+    await removeStaleTempFiles(abs, (target) => target === PROJECT_FILE_NAME);
+    return store;
   }
 
   get name(): string {

@@ -1,5 +1,6 @@
 /** The project store on real files: round trip, relative paths, autosave timing, missing images, bad files. */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, sep } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -35,12 +36,12 @@ describe('paths', () => {
 });
 
 describe('create, save, open', () => {
-  it('round-trips a project: versioned, schema id, relative image paths, template, landmarks', () => {
+  it('round-trips a project: versioned, schema id, relative image paths, template, landmarks', async () => {
     const dir = fresh();
     const images = join(root, 'shared-images');
     mkdirSync(images, { recursive: true });
     writeFileSync(join(images, 'a.png'), 'x');
-    const store = ProjectStore.create(dir, 'Hands');
+    const store = await ProjectStore.create(dir, 'Hands');
     expect(existsSync(join(dir, PROJECT_FILE_NAME))).toBe(true);
     const image = addImage(store, join(images, 'a.png'));
     store.change('template chosen', (d) => (d.template = { imageId: image.id, setId: 'custom-1', names: ['tip', 'base'], points: { tip: { x: 1.5, y: 2 } } }));
@@ -54,39 +55,39 @@ describe('create, save, open', () => {
     expect(json.images[0].path).toBe('../shared-images/a.png');
     expect(typeof json.savedAt).toBe('string');
 
-    const again = ProjectStore.open(dir);
+    const again = await ProjectStore.open(dir);
     expect(again.data.images[0]).toMatchObject({ id: 'img-1', name: 'a.png', width: 10, height: 8 });
     expect(again.imagePath(again.data.images[0])).toBe(join(images, 'a.png'));
     expect(again.data.template?.points.tip).toEqual({ x: 1.5, y: 2 });
     expect(again.data.landmarks[0].points[0]).toMatchObject({ name: 'tip', x: 3, y: 4, status: 'corrected' });
     expect(again.missingReason(again.data.images[0])).toBeUndefined();
     // the file itself may be named
-    expect(ProjectStore.open(join(dir, PROJECT_FILE_NAME)).dir).toBe(dir);
+    expect((await ProjectStore.open(join(dir, PROJECT_FILE_NAME))).dir).toBe(dir);
     again.close();
   });
 
-  it('refuses to create over an existing project, and to open a folder without one', () => {
+  it('refuses to create over an existing project, and to open a folder without one', async () => {
     const dir = fresh();
-    ProjectStore.create(dir, undefined).close();
-    expect(() => ProjectStore.create(dir, 'again')).toThrow(/already holds a project/);
+    (await ProjectStore.create(dir, undefined)).close();
+    await expect(ProjectStore.create(dir, 'again')).rejects.toThrow(/already holds a project/);
     const empty = fresh();
     mkdirSync(empty);
-    expect(() => ProjectStore.open(empty)).toThrow(/no LD Studio project here/);
-    expect(() => ProjectStore.open(join(root, 'nowhere'))).toThrow(/folder not found/);
+    await expect(ProjectStore.open(empty)).rejects.toThrow(/no LD Studio project here/);
+    await expect(ProjectStore.open(join(root, 'nowhere'))).rejects.toThrow(/folder not found/);
   });
 
-  it('names a project after its folder when no name is given', () => {
+  it('names a project after its folder when no name is given', async () => {
     const dir = join(root, 'My Study');
-    const store = ProjectStore.create(dir, undefined);
+    const store = await ProjectStore.create(dir, undefined);
     expect(store.name).toBe('My Study');
     store.close();
   });
 });
 
 describe('atomic writes', () => {
-  it('replaces the file whole and leaves no temporary files', () => {
+  it('replaces the file whole and leaves no temporary files', async () => {
     const dir = fresh();
-    const store = ProjectStore.create(dir, 'atomic');
+    const store = await ProjectStore.create(dir, 'atomic');
     for (let i = 0; i < 20; i++) {
       addImage(store, join(dir, `img${i}.png`));
       store.flush();
@@ -105,13 +106,28 @@ describe('atomic writes', () => {
     expect(readFileSync(file, 'utf8')).toBe('{"ok":1}');
     expect(readdirSync(dir)).toEqual(['f.json']);
   });
+
+  it('opening a project removes the temporary files that killed saves left, and nothing else', async () => {
+    const dir = fresh();
+    (await ProjectStore.create(dir, 'temps')).close();
+    const deadPid = spawnSync(process.execPath, ['-e', '']).pid!; // exited: no process has this pid now
+    const ofDead = `${PROJECT_FILE_NAME}.tmp-${deadPid}-${Date.now()}`;
+    const oldOfLive = `${PROJECT_FILE_NAME}.tmp-${process.pid}-1`;
+    const freshOfLive = `${PROJECT_FILE_NAME}.tmp-${process.pid}-${Date.now()}`; // a save in progress
+    const users = `notes.txt.tmp-${deadPid}-1`; // not a project file: the user's, never touched
+    for (const name of [ofDead, oldOfLive, freshOfLive, users]) writeFileSync(join(dir, name), '{"half":');
+    const hourAgo = new Date(Date.now() - 3600_000);
+    utimesSync(join(dir, oldOfLive), hourAgo, hourAgo);
+    (await ProjectStore.open(dir)).close();
+    expect(readdirSync(dir).sort()).toEqual([PROJECT_FILE_NAME, freshOfLive, users].sort());
+  });
 });
 
 describe('autosave', () => {
   it('writes ~300 ms after the last change, within 1 s while changes keep coming, and at once on flush', async () => {
     const dir = fresh();
     const saves: Array<{ reason: string; at: number }> = [];
-    const store = ProjectStore.create(dir, 'autosave', { onSaved: (reason) => saves.push({ reason, at: Date.now() }) });
+    const store = await ProjectStore.create(dir, 'autosave', { onSaved: (reason) => saves.push({ reason, at: Date.now() }) });
     saves.length = 0;
     const t0 = Date.now();
     store.change('renamed', (d) => (d.name = 'autosave 2'));
@@ -144,16 +160,16 @@ describe('autosave', () => {
 });
 
 describe('missing images', () => {
-  it('a moved image is reported missing, with the path and how to fix it; the project still opens', () => {
+  it('a moved image is reported missing, with the path and how to fix it; the project still opens', async () => {
     const dir = fresh();
     const imageDir = join(root, 'moving');
     mkdirSync(imageDir, { recursive: true });
     writeFileSync(join(imageDir, 'b.png'), 'x');
-    const store = ProjectStore.create(dir, 'moved');
+    const store = await ProjectStore.create(dir, 'moved');
     addImage(store, join(imageDir, 'b.png'));
     store.close();
     renameSync(join(imageDir, 'b.png'), join(imageDir, 'b-moved.png'));
-    const again = ProjectStore.open(dir);
+    const again = await ProjectStore.open(dir);
     const reason = again.missingReason(again.data.images[0]);
     expect(reason).toContain(join(imageDir, 'b.png'));
     expect(reason).toMatch(/move it back/);
@@ -170,32 +186,40 @@ describe('bad project files', () => {
     return dir;
   };
 
-  it('truncated JSON: names the file and says it is damaged', () => {
+  it('truncated JSON: names the file and says it is damaged', async () => {
     const good = fresh();
-    ProjectStore.create(good, 'x').close();
+    (await ProjectStore.create(good, 'x')).close();
     const text = readFileSync(join(good, PROJECT_FILE_NAME), 'utf8');
     const dir = withFile(text.slice(0, text.length / 2));
-    expect(() => ProjectStore.open(dir)).toThrow(new RegExp(`${PROJECT_FILE_NAME.replace('.', '\\.')}: not valid JSON.*damaged`));
-    expect(() => ProjectStore.open(withFile(''))).toThrow(/the file is empty/);
+    await expect(ProjectStore.open(dir)).rejects.toThrow(new RegExp(`${PROJECT_FILE_NAME.replace('.', '\\.')}: not valid JSON.*damaged`));
+    await expect(ProjectStore.open(withFile(''))).rejects.toThrow(/the file is empty/);
   });
 
-  it('a newer format version is refused with a message to update', () => {
+  it('a project folder that cannot be made fails at once with a message naming it (no recursive mkdir loop under /proc)', async () => {
+    await expect(ProjectStore.create('/proc/nope', 'x')).rejects.toThrow(/^\/proc\/nope: cannot create the project folder here \(ENOENT/);
+    await expect(ProjectStore.create('/proc/nope/deeper', 'x')).rejects.toThrow(/^\/proc\/nope\/deeper: cannot create the project folder here/);
+    const file = join(root, `a-file-${n}`);
+    writeFileSync(file, 'x');
+    await expect(ProjectStore.create(join(file, 'sub'), 'x')).rejects.toThrow(/cannot create the project folder here \(ENOTDIR/);
+  });
+
+  it('a newer format version is refused with a message to update', async () => {
     const dir = withFile(JSON.stringify({ $schema: 'ld-studio/project-v2', version: 2, name: 'future' }));
-    expect(() => ProjectStore.open(dir)).toThrow(/newer LD Studio \(project format version 2; this version reads up to 1\): update LD Studio/);
+    await expect(ProjectStore.open(dir)).rejects.toThrow(/newer LD Studio \(project format version 2; this version reads up to 1\): update LD Studio/);
   });
 
-  it('another kind of JSON, and wrong fields, are named', () => {
-    expect(() => ProjectStore.open(withFile('[1,2]'))).toThrow(/not an LD Studio project file/);
-    expect(() => ProjectStore.open(withFile(JSON.stringify({ $schema: 'https://example.com/other', version: 1 })))).toThrow(/\$schema is 'https:\/\/example.com\/other'/);
+  it('another kind of JSON, and wrong fields, are named', async () => {
+    await expect(ProjectStore.open(withFile('[1,2]'))).rejects.toThrow(/not an LD Studio project file/);
+    await expect(ProjectStore.open(withFile(JSON.stringify({ $schema: 'https://example.com/other', version: 1 })))).rejects.toThrow(/\$schema is 'https:\/\/example.com\/other'/);
     const good = fresh();
-    ProjectStore.create(good, 'x').close();
+    (await ProjectStore.create(good, 'x')).close();
     const json = readJson(good);
     json.images = [{ id: 'img-1', name: 'a', path: 'a.png', format: 'gif', width: -1, height: 2, addedAt: 'now' }];
     const dir = withFile(JSON.stringify(json));
-    expect(() => ProjectStore.open(dir)).toThrow(/images\[0\]\.format.*images\[0\]\.width/s);
+    await expect(ProjectStore.open(dir)).rejects.toThrow(/images\[0\]\.format.*images\[0\]\.width/s);
     json.images = [];
     json.template = { imageId: 'img-9', setId: 's', names: ['a'], points: {} };
-    expect(() => ProjectStore.open(withFile(JSON.stringify(json)))).toThrow(/template\.imageId: image 'img-9' is not among the project's images/);
+    await expect(ProjectStore.open(withFile(JSON.stringify(json)))).rejects.toThrow(/template\.imageId: image 'img-9' is not among the project's images/);
   });
 });
 
@@ -214,13 +238,13 @@ describe('config folder and recent projects', () => {
     }
   });
 
-  it('keeps the most recent first, once each, and marks vanished projects', () => {
+  it('keeps the most recent first, once each, and marks vanished projects', async () => {
     const recent = new RecentProjects(join(root, 'recent-cfg'));
     expect(recent.list()).toEqual([]);
     const a = fresh();
     const b = fresh();
-    ProjectStore.create(a, 'A').close();
-    ProjectStore.create(b, 'B').close();
+    (await ProjectStore.create(a, 'A')).close();
+    (await ProjectStore.create(b, 'B')).close();
     recent.touch(a, 'A');
     recent.touch(b, 'B');
     recent.touch(a, 'A');

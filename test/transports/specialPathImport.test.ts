@@ -1,7 +1,9 @@
 /**
- * Importing paths that are not regular files through browser mode (issue 16): a named pipe, imported
- * again and again, and /dev/zero each answer with a failure naming the file, and the server goes on
- * answering (before, a pipe held a file-I/O thread forever and /dev/zero grew memory until killed).
+ * Special paths through browser mode (issue 16). Importing a named pipe, again and again, or /dev/zero
+ * answers with a failure naming the file, and the server goes on answering (before, a pipe held a
+ * file-I/O thread forever and /dev/zero grew memory until killed). Creating a project where no
+ * folder can be made (/proc/nope) fails with a message naming the folder (before, a recursive
+ * mkdirSync looped forever on the server's only thread).
  */
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -51,5 +53,14 @@ describe('images:import of special files', () => {
     // the file-I/O pool is free: a folder listing and the project still answer
     expect((await invoke('fs:list', { dir: h.root })).status).toBe(200);
     expect((await invoke('project:get', null)).body.result).toMatchObject({ name: 'special', images: [] });
+  });
+});
+
+describe('project:create where no folder can be made', () => {
+  it('/proc/nope fails with a message naming the folder, and the server keeps answering', async () => {
+    const { status, body } = await invoke('project:create', { dir: '/proc/nope', name: 'nope' });
+    expect(status).toBeGreaterThanOrEqual(400);
+    expect(body.error?.message).toMatch(/^\/proc\/nope: cannot create the project folder here \(ENOENT.*\); choose another folder$/);
+    expect((await invoke('fs:list', { dir: h.root })).status).toBe(200);
   });
 });
