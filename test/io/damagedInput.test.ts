@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ImageReadError, readImage } from '../../main/io';
 import { dataPath, hasSharedData, sharedDataSkipReason } from '../helpers/sharedData';
-import { firstFragment, rewriteTransferSyntax } from './helpers/dicomBytes';
+import { firstFragment, parse, rewriteTransferSyntax } from './helpers/dicomBytes';
 import { rgbPng } from './helpers/makeImages';
 
 const skipNote = hasSharedData ? '' : ` [skipped: ${sharedDataSkipReason}]`;
@@ -128,6 +128,34 @@ describe.skipIf(!hasSharedData)(`damaged DICOM${skipNote}`, () => {
     expect((await readError(join(dir, 'header cut.dcm'))).code).toBe('truncated');
     await writeFile(join(dir, 'preamble cut.dcm'), ct.subarray(0, 100));
     expect((await readError(join(dir, 'preamble cut.dcm'))).code).toBe('truncated');
+  });
+
+  it("dicom-parser's own words never reach the user: a cut data set is named truncated or damaged", async () => {
+    // liver.dcm (Explicit VR) cut inside an element: dicom-parser throws "parseDicomDataSetExplicit: buffer overrun"
+    const liver = await readFile(dataPath('dicom', 'ct-3slice-seg', 'liver.dcm'));
+    await writeFile(join(dir, 'overrun.dcm'), liver.subarray(0, 347));
+    await writeFile(join(dir, 'short header.dcm'), ct.subarray(0, 300));
+    for (const name of ['overrun.dcm', 'short header.dcm']) {
+      const e = await readError(join(dir, name));
+      expect(e.code).toBe('truncated');
+      expect(e.reason).toBe('the file ends before its DICOM data does: it is truncated or damaged — copy it again from the source');
+    }
+  });
+
+  it.each([
+    ['more', 600, 614400],
+    ['fewer', 400, 409600],
+  ])('Rows that promise %s pixels than Pixel Data holds → corrupt, with the numbers (not "truncated")', async (_what, rows, needed) => {
+    const lying = Buffer.from(ct);
+    lying.writeUInt16LE(rows, parse(ct).elements.x00280010.dataOffset);
+    const path = join(dir, `rows ${rows}.dcm`);
+    await writeFile(path, lying);
+    const e = await readError(path);
+    expect(e.code).toBe('corrupt');
+    expect(e.reason).toBe(
+      `the header's Rows, Columns and Bits Allocated do not match the Pixel Data length: Rows ${rows} × Columns 512 × Samples per Pixel 1 × ` +
+        `Bits Allocated 16 = ${needed} bytes, but Pixel Data holds 524288; the program that wrote the file is faulty — export the image again from its source`,
+    );
   });
 
   it('an unsupported transfer syntax (MPEG2) → unsupported-transfer-syntax naming the UID and what to do', async () => {

@@ -18,16 +18,29 @@ function samplesPerFrame(pm: PixelModule): number {
   return pm.photometric === 'YBR_FULL_422' ? pixels * 2 : pixels * pm.samplesPerPixel;
 }
 
-/** Checks that the Pixel Data holds every frame; a short element means the file was cut. */
+/**
+ * Checks that the Pixel Data holds every frame, and says why not: a file cut short (the element's own
+ * length runs past the end of the file: copy it again), or a header whose Rows, Columns, Samples per
+ * Pixel, Bits Allocated or Number of Frames disagree with a whole Pixel Data element (the writer is at
+ * fault: copying again would not help). Longer data than the header describes is refused too (its
+ * first rows would be shown as a wrong image), beyond the pad byte to an even length; 1-bit data is
+ * exempt, since writers differ on padding each frame.
+ */
 export function checkNativeLength(ds: DataSet, el: Element, pm: PixelModule): void {
   const bitsPerFrame = samplesPerFrame(pm) * pm.bitsAllocated;
   const needed = Math.ceil((bitsPerFrame * pm.frames) / 8);
-  const available = Math.min(el.length, Math.max(0, ds.byteArray.length - el.dataOffset));
-  if (available < needed) {
+  const inFile = Math.max(0, ds.byteArray.length - el.dataOffset);
+  const shape = `${pm.frames} frame(s) of ${pm.columns}×${pm.rows}×${pm.samplesPerPixel} at ${pm.bitsAllocated} bits`;
+  if (Math.min(el.length, inFile) < needed && el.length > inFile) {
+    throw new DecodeFailure(`Pixel Data holds ${inFile} bytes but ${needed} are needed for ${shape}; the file is truncated — copy it again from the source`, 'truncated');
+  }
+  const tooLong = pm.bitsAllocated >= 8 && el.length > needed + (needed % 2);
+  if (el.length < needed || tooLong) {
     throw new DecodeFailure(
-      `Pixel Data holds ${available} bytes but ${needed} are needed for ${pm.frames} frame(s) of ` +
-        `${pm.columns}×${pm.rows}×${pm.samplesPerPixel} at ${pm.bitsAllocated} bits; the file is truncated — copy it again from the source`,
-      'truncated',
+      `the header's Rows, Columns and Bits Allocated do not match the Pixel Data length: Rows ${pm.rows} × Columns ${pm.columns} × ` +
+        `Samples per Pixel ${pm.samplesPerPixel} × Bits Allocated ${pm.bitsAllocated}${pm.frames > 1 ? ` × ${pm.frames} frames` : ''} = ${needed} bytes, ` +
+        `but Pixel Data holds ${el.length}; the program that wrote the file is faulty — export the image again from its source`,
+      'corrupt',
     );
   }
 }

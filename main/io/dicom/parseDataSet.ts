@@ -50,16 +50,19 @@ function hasPreamble(bytes: Uint8Array): boolean {
   return bytes.length >= 132 && bytes[128] === 0x44 && bytes[129] === 0x49 && bytes[130] === 0x43 && bytes[131] === 0x4d;
 }
 
+/**
+ * dicom-parser's errors in words for the user: its messages name its own functions
+ * ("dicomParser:parseDicomDataSetExplicit: buffer overrun"), which say nothing to someone with a file.
+ */
 function failureFrom(err: unknown): DecodeFailure {
   if (err instanceof DecodeFailure) return err;
   if (err && typeof err === 'object' && 'exception' in err && (err as { exception: unknown }).exception instanceof DecodeFailure) {
     return (err as { exception: DecodeFailure }).exception;
   }
-  const message = describeThrown(err);
-  if (OVERRUN.test(message)) {
-    return new DecodeFailure(`the file ends before its DICOM data does (${message}); it is truncated — copy it again from the source`, 'truncated');
+  if (OVERRUN.test(describeThrown(err))) {
+    return new DecodeFailure('the file ends before its DICOM data does: it is truncated or damaged — copy it again from the source', 'truncated');
   }
-  return new DecodeFailure(`not a readable DICOM file (${message})`, 'corrupt');
+  return new DecodeFailure('not a readable DICOM file: its data set is damaged — copy it again from the source, or export it again', 'corrupt');
 }
 
 function parseWith(bytes: Uint8Array, transferSyntaxUID?: string): DataSet {
