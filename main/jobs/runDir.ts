@@ -7,6 +7,7 @@ import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from
 import { join } from 'node:path';
 import type { Checkpoint, StepReport } from '../engine/trainer/trainer';
 import { writeFileAtomic } from '../io/atomicWrite';
+import { jsonSyntaxError } from '../io/jsonSyntax';
 import { readSafetensors, writeSafetensors } from '../io/safetensors';
 
 export const LOSS_COLUMNS = ['step', 'stage', 'l_pd', 'l_mix', 'l_rd', 'l_ent', 'loss'] as const;
@@ -51,10 +52,16 @@ export class RunDir {
   }
 
   readInfo(): RunInfo {
+    let text: string;
     try {
-      return JSON.parse(readFileSync(this.runJson, 'utf8')) as RunInfo;
+      text = readFileSync(this.runJson, 'utf8');
     } catch (err) {
       throw new Error(`${this.runJson}: cannot read the run description (${(err as Error).message})`);
+    }
+    try {
+      return JSON.parse(text) as RunInfo;
+    } catch {
+      throw new Error(`${this.runJson}: the run description is ${jsonSyntaxError(text)}`);
     }
   }
 

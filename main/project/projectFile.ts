@@ -11,6 +11,7 @@
  * disk), a document that is not a project, a newer format version, and inconsistent references.
  */
 import { z } from 'zod';
+import { jsonSyntaxError } from '../io/jsonSyntax';
 
 export const PROJECT_FILE_NAME = 'ld-project.json';
 export const PROJECT_SCHEMA_ID = 'ld-studio/project-v1';
@@ -196,10 +197,12 @@ export function emptyProjectFile(name: string, now = new Date().toISOString()): 
 /** Parse and validate the text of a project file; `file` names it in every error. */
 export function parseProjectFile(text: string, file: string): ProjectFile {
   let json: unknown;
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   try {
-    json = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
-  } catch (err) {
-    const cut = text.trim() === '' ? 'the file is empty' : `not valid JSON (${(err as Error).message})`;
+    json = JSON.parse(body);
+  } catch {
+    // never V8's message: it quotes the text, and the "project file" may be a link to /etc/passwd
+    const cut = body.trim() === '' ? 'the file is empty' : jsonSyntaxError(body);
     throw new ProjectFileError(file, `${cut}: the project file is damaged (was the disk full, or the copy cut short?); restore it from a backup or create a new project and import the images again`);
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {

@@ -1,6 +1,6 @@
 /** The project store on real files: round trip, relative paths, autosave timing, missing images, bad files. */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, sep } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -193,6 +193,18 @@ describe('bad project files', () => {
     const dir = withFile(text.slice(0, text.length / 2));
     await expect(ProjectStore.open(dir)).rejects.toThrow(new RegExp(`${PROJECT_FILE_NAME.replace('.', '\\.')}: not valid JSON.*damaged`));
     await expect(ProjectStore.open(withFile(''))).rejects.toThrow(/the file is empty/);
+  });
+
+  it('text that is not JSON: names the file, never quotes its content (a linked /etc/passwd stays private)', async () => {
+    const dir = fresh();
+    mkdirSync(dir);
+    const secret = join(root, `passwd-${n}`);
+    writeFileSync(secret, 'root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1::/usr/sbin:/usr/sbin/nologin\n');
+    const file = join(dir, PROJECT_FILE_NAME);
+    symlinkSync(secret, file);
+    const err = await ProjectStore.open(dir).then(() => undefined, (e: unknown) => e as Error);
+    expect(err?.message).toContain(`${file}: not valid JSON (at line 1, column 1)`);
+    expect(err?.message.replace(file, '')).not.toMatch(/root|bash|daemon|x:0/);
   });
 
   it('a project folder that cannot be made fails at once with a message naming it (no recursive mkdir loop under /proc)', async () => {

@@ -3,9 +3,11 @@
  * answers with a failure naming the file, and the server goes on answering (before, a pipe held a
  * file-I/O thread forever and /dev/zero grew memory until killed). Creating a project where no
  * folder can be made (/proc/nope) fails with a message naming the folder (before, a recursive
- * mkdirSync looped forever on the server's only thread).
+ * mkdirSync looped forever on the server's only thread). A project file that is a link to /etc/passwd
+ * is refused as not JSON, without quoting a byte of it.
  */
 import { execFileSync } from 'node:child_process';
+import { mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Harness } from '../ipc/harness';
@@ -62,5 +64,17 @@ describe('project:create where no folder can be made', () => {
     expect(status).toBeGreaterThanOrEqual(400);
     expect(body.error?.message).toMatch(/^\/proc\/nope: cannot create the project folder here \(ENOENT.*\); choose another folder$/);
     expect((await invoke('fs:list', { dir: h.root })).status).toBe(200);
+  });
+});
+
+describe('project:open of a project file that is not one', () => {
+  it('a link to /etc/passwd: the file is named and called not valid JSON, its content never quoted', async () => {
+    const dir = join(h.root, 'linked');
+    mkdirSync(dir);
+    const file = join(dir, 'ld-project.json');
+    symlinkSync('/etc/passwd', file);
+    const { body } = await invoke('project:open', { dir });
+    expect(body.error?.message).toContain(`${file}: not valid JSON (at line 1, column 1)`);
+    expect(body.error?.message.replace(file, '')).not.toMatch(/root|:x:|bin/);
   });
 });

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { writeFileAtomic } from '../atomicWrite';
 import { InputFileError, readInputFile } from '../inputFile';
+import { jsonSyntaxError } from '../jsonSyntax';
 import type { Segmentation } from '../seg';
 import { checkCode, CodeError, type CodedConcept } from './codes';
 import { dcmjs } from './dcmjs';
@@ -115,10 +116,11 @@ const nonEmpty = (s: string | undefined) => (s !== undefined && s.trim() !== '' 
  */
 export function parseSegmentDescriptionJson(text: string, file?: string): SegmentDescriptionFile {
   let json: unknown;
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   try {
-    json = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
-  } catch (err) {
-    throw new ExportError(`not valid JSON (${(err as Error).message})`, file);
+    json = JSON.parse(body);
+  } catch {
+    throw new ExportError(jsonSyntaxError(body), file); // not V8's message, which quotes the text
   }
   const parsed = fileShape.safeParse(json);
   if (!parsed.success) throw new ExportError(`not a dcmqi segment description (seg-schema.json): ${zodMessage(parsed.error)}`, file);

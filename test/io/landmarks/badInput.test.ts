@@ -54,7 +54,12 @@ describe('truncated JSON', () => {
 
   it('an empty JSON file', async () => {
     const e = await readError(file('empty.json', ''));
-    expect(e.message).toBe(`${e.file}, line 1, column 1: the JSON text ends too early (truncated file?) (Unexpected end of JSON input)`);
+    expect(e.message).toBe(`${e.file}, line 1, column 1: the JSON text ends too early (truncated file?)`);
+  });
+
+  it("says where, never quoting the content (V8's message would)", async () => {
+    const e = await readError(file('passwd.mrk.json', 'root:x:0:0:root:/root:/bin/bash\n'));
+    expect(e.message).toBe(`${e.file}, line 1, column 1: invalid JSON`);
   });
 });
 

@@ -1,106 +1,16 @@
-/**
- * JSON.parse with the place of a syntax error. Node 20's messages give no position for most errors
- * ("Unexpected end of JSON input"), so on failure a small scanner finds where the text stops being JSON.
- */
+/** JSON.parse with the place of a syntax error (main/io/jsonSyntax.ts), never quoting the text. */
+import { firstSyntaxErrorOffset, lineAndColumn } from '../../jsonSyntax';
 import { LandmarkFileError } from './fileError';
 
 export function parseJsonText(text: string, file?: string): unknown {
   try {
     return JSON.parse(text);
-  } catch (err) {
+  } catch {
     const end = text.trimEnd().length;
     const offset = firstSyntaxErrorOffset(text);
     // a truncated file is reported on its last line of content, not on the empty line after it
     const { line, column } = lineAndColumn(text, Math.min(offset, end));
     const reason = offset >= end ? 'the JSON text ends too early (truncated file?)' : 'invalid JSON';
-    const detail = err instanceof Error ? ` (${err.message})` : '';
-    throw new LandmarkFileError(`${reason}${detail}`, { file, line, column });
-  }
-}
-
-export function lineAndColumn(text: string, offset: number): { line: number; column: number } {
-  let line = 1;
-  let lineStart = 0;
-  for (let i = 0; i < offset && i < text.length; i++) {
-    if (text[i] === '\n') {
-      line += 1;
-      lineStart = i + 1;
-    }
-  }
-  return { line, column: offset - lineStart + 1 };
-}
-
-const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
-const LITERAL = /true|false|null/y;
-
-/** Offset of the first character where `text` fails to be JSON (text.length when it ends too early). */
-export function firstSyntaxErrorOffset(text: string): number {
-  let i = 0;
-  const fail = (at: number): never => {
-    throw at;
-  };
-  const space = () => {
-    while (i < text.length && ' \t\n\r'.includes(text[i])) i++;
-  };
-  const match = (re: RegExp) => {
-    re.lastIndex = i;
-    if (!re.test(text)) fail(i);
-    i = re.lastIndex;
-  };
-  const string = () => {
-    i++; // opening quote
-    while (i < text.length && text[i] !== '"') {
-      if (text.charCodeAt(i) < 0x20) fail(i);
-      i += text[i] === '\\' ? 2 : 1;
-    }
-    if (i >= text.length) fail(text.length);
-    i++;
-  };
-  const value = (): void => {
-    space();
-    if (i >= text.length) fail(text.length);
-    const c = text[i];
-    if (c === '{') return container('}', true);
-    if (c === '[') return container(']', false);
-    if (c === '"') return string();
-    if (c === '-' || (c >= '0' && c <= '9')) return match(NUMBER);
-    return match(LITERAL);
-  };
-  const container = (close: string, isObject: boolean): void => {
-    i++;
-    space();
-    if (text[i] === close) {
-      i++;
-      return;
-    }
-    for (;;) {
-      if (isObject) {
-        space();
-        if (i >= text.length) fail(text.length);
-        if (text[i] !== '"') fail(i);
-        string();
-        space();
-        if (i >= text.length) fail(text.length);
-        if (text[i] !== ':') fail(i);
-        i++;
-      }
-      value();
-      space();
-      if (i >= text.length) fail(text.length);
-      if (text[i] === close) {
-        i++;
-        return;
-      }
-      if (text[i] !== ',') fail(i);
-      i++;
-    }
-  };
-  try {
-    value();
-    space();
-    return i < text.length ? i : text.length;
-  } catch (at) {
-    if (typeof at === 'number') return at;
-    throw at;
+    throw new LandmarkFileError(reason, { file, line, column });
   }
 }
