@@ -23,6 +23,7 @@ import { isIP, type AddressInfo, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { EventName, IpcErrorPayload, IpcEvents } from '../common/api';
+import { jsonNestsDeeperThan, jsonSyntaxError } from './io/jsonSyntax';
 import { PixelsError, pixelsResponseHeaders, readPixels } from './ipc/pixels';
 import { createHandlerTable, httpStatusFor, IpcBadRequestError, invokeChannel, toErrorPayload, type HandlerTable } from './ipc/registry';
 import { maskResponseHeaders, readMaskPayload } from './ipc/segment';
@@ -70,6 +71,8 @@ const INVOKE_PREFIX = '/api/invoke/';
 const EVENTS_PATH = '/api/events';
 const PIXELS_ROUTE = /^\/api\/images\/([^/]+)\/pixels$/;
 const MASK_ROUTE = /^\/api\/images\/([^/]+)\/mask$/;
+/** No payload of the contract nests deeper than a few levels; far deeper is an attempt to hold the thread. */
+export const MAX_JSON_DEPTH = 64;
 /** Events are small; a client has nothing to send but pings. */
 const MAX_WS_MESSAGE = 64 * 1024;
 const WS_HEARTBEAT_MS = 30_000;
@@ -192,10 +195,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     }
     let payload: unknown;
     if (body.length > 0) {
+      if (jsonNestsDeeperThan(body, MAX_JSON_DEPTH)) {
+        return sendError(res, new IpcBadRequestError(`request body nests arrays or objects deeper than ${MAX_JSON_DEPTH} levels`));
+      }
+      const text = body.toString('utf8');
       try {
-        payload = JSON.parse(body.toString('utf8'));
-      } catch (err) {
-        return sendError(res, new IpcBadRequestError(`request body is not valid JSON (${(err as Error).message})`));
+        payload = JSON.parse(text);
+      } catch {
+        return sendError(res, new IpcBadRequestError(`request body is ${jsonSyntaxError(text)}`));
       }
     }
     try {

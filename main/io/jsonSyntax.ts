@@ -102,3 +102,31 @@ export function firstSyntaxErrorOffset(text: string): number {
   }
 }
 
+const OPEN_BRACKET = 0x5b;
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACKET = 0x5d;
+const CLOSE_BRACE = 0x7d;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+/**
+ * Whether UTF-8 JSON text nests arrays and objects deeper than `maxDepth`, by one pass over the bytes
+ * (brackets inside strings do not count; UTF-8 never uses these ASCII bytes inside a multi-byte
+ * character). Run before JSON.parse: megabytes of `[` make JSON.parse, and everything that walks
+ * its result, hold the thread for seconds.
+ */
+export function jsonNestsDeeperThan(bytes: Uint8Array, maxDepth: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i];
+    if (inString) {
+      if (b === BACKSLASH) i++; // the escaped byte cannot end the string
+      else if (b === QUOTE) inString = false;
+    } else if (b === QUOTE) inString = true;
+    else if (b === OPEN_BRACKET || b === OPEN_BRACE) {
+      if (++depth > maxDepth) return true;
+    } else if (b === CLOSE_BRACKET || b === CLOSE_BRACE) depth--;
+  }
+  return false;
+}

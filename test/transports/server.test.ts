@@ -223,6 +223,35 @@ describe('API', () => {
     expect((await invoke('app:ping', '{"nonce":"alive"}')).status).toBe(200);
   });
 
+  it('a malformed body is answered with where, never with its content', async () => {
+    const { error } = (await (await invoke('app:ping', 'root:x:0:0:root:/root:/bin/bash')).json()) as { error: { message: string } };
+    expect(error.message).toBe('request body is not valid JSON (at line 1, column 1)');
+  });
+
+  it('a body nested deeper than 64 levels is refused before parsing; 64 levels, and brackets in strings, are not', async () => {
+    const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
+    const deep = await invoke('app:ping', nested(65));
+    expect(deep.status).toBe(400);
+    expect(((await deep.json()) as { error: { message: string } }).error.message).toBe('request body nests arrays or objects deeper than 64 levels');
+    const at64 = (await (await invoke('app:ping', nested(64))).json()) as { error: { code: string } };
+    expect(at64.error.code).toBe('validation'); // parsed, then refused by the channel's schema
+    expect((await invoke('app:ping', JSON.stringify({ nonce: '['.repeat(1000) }))).status).toBe(200);
+  });
+
+  it('16 MiB of "[" is refused at once and holds no other request up', async () => {
+    const big = await startServer({ port: 0, rendererDir }); // the default 16 MiB body limit
+    try {
+      const post = (body: string) =>
+        fetch(`${big.origin}/api/invoke/app:ping`, { method: 'POST', headers: { Authorization: `Bearer ${big.token}`, 'Content-Type': 'application/json' }, body });
+      const [bomb, ping] = await Promise.all([post('['.repeat(16 * 1024 * 1024 - 1)), post('{"nonce":"meanwhile"}')]);
+      expect(bomb.status).toBe(400);
+      expect(((await bomb.json()) as { error: { message: string } }).error.message).toMatch(/deeper than 64 levels/);
+      expect(await ping.json()).toEqual({ result: { nonce: 'meanwhile' } });
+    } finally {
+      await big.close();
+    }
+  });
+
   it('a bad payload → 400 with the validation issues', async () => {
     const res = await invoke('app:ping', JSON.stringify({ nonce: 7, extra: 1 }));
     expect(res.status).toBe(400);
