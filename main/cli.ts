@@ -131,7 +131,7 @@ async function pretrain(args: string[]): Promise<number> {
       bar.update(e.step, timing ? Math.max(e.step, BUDGET_TIMED_STEPS + 1) : e.totalSteps, `${timing ? 'timing steps for the budget, ' : ''}stage ${e.stage} loss ${e.losses.loss.toFixed(4)} (${terms.join(' ')}) ${e.imagesPerSecond.toFixed(2)} img/s${timing ? '' : ` ETA ${formatDuration(e.etaSeconds)}`}`);
     } else if (e.type === 'budget') {
       bar.message(`time budget: ${e.steps} steps at ${e.secondsPerStep.toFixed(3)} s/step (timed over ${e.timedSteps} steps), recorded in run.json`);
-    }
+    } else if (e.type === 'note') bar.message(`note: ${e.message}`);
   });
   let interrupted = false;
   const onSigint = () => {

@@ -2,9 +2,10 @@
  * Checkpoints as safetensors files (a JSON header + raw little-endian float32 data): readable by
  * the `safetensors` Python package and by a few lines of NumPy, so weights move between engines.
  */
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import type { NamedArray } from '../engine/model/params';
 import { writeFileAtomic } from './atomicWrite';
-import { readInputFileSync } from './inputFile';
+import { checkInputStats, InputFileError, readInputFileSync } from './inputFile';
 
 export function encodeSafetensors(tensors: Map<string, NamedArray>, metadata: Record<string, string>): Uint8Array[] {
   const header: Record<string, unknown> = { __metadata__: metadata };
@@ -59,4 +60,47 @@ export function decodeSafetensors(buf: Buffer, source = 'checkpoint'): { tensors
 
 export function readSafetensors(path: string) {
   return decodeSafetensors(readInputFileSync(path), path);
+}
+
+/**
+ * Why a safetensors file is not whole, or undefined when it is: its header must parse, and the data
+ * its header describes must end exactly where the file does. Reads the header only (a checkpoint is
+ * megabytes): resume uses it to pass over a newest checkpoint that a power cut left cut short.
+ */
+export function safetensorsFileProblem(path: string): string | undefined {
+  let fd: number | undefined;
+  try {
+    const st = statSync(path);
+    checkInputStats(path, st);
+    const size = st.size;
+    if (size < 8) return `the file has ${size} bytes, too few for a safetensors header`;
+    fd = openSync(path, 'r');
+    const prefix = Buffer.alloc(8);
+    readSync(fd, prefix, 0, 8, 0);
+    const headerLength = Number(prefix.readBigUInt64LE(0));
+    if (8 + headerLength > size) return `the file was cut short inside its header (${size} bytes; the header alone needs ${8 + headerLength})`;
+    const headerBytes = Buffer.alloc(headerLength);
+    readSync(fd, headerBytes, 0, headerLength, 8);
+    let header: Record<string, unknown>;
+    try {
+      header = JSON.parse(headerBytes.toString('utf8')) as Record<string, unknown>;
+    } catch {
+      return 'its header is not valid JSON';
+    }
+    let dataEnd = 0;
+    for (const [name, entry] of Object.entries(header)) {
+      if (name === '__metadata__') continue;
+      const offsets = (entry as { data_offsets?: unknown } | null)?.data_offsets;
+      if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(Number.isSafeInteger)) return `tensor '${name}' has no valid data_offsets in the header`;
+      dataEnd = Math.max(dataEnd, offsets[1] as number);
+    }
+    const expected = 8 + headerLength + dataEnd;
+    if (size < expected) return `the file was cut short: it has ${size} of the ${expected} bytes its header describes`;
+    if (size > expected) return `the file has ${size - expected} bytes after the data its header describes`;
+    return undefined;
+  } catch (err) {
+    return err instanceof InputFileError ? err.reason : `it cannot be read (${(err as Error).message})`;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }

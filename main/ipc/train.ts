@@ -289,7 +289,7 @@ function follow(session: Session, store: ProjectStore, run: StoredRun, job: Trai
     } else if (e.type === 'checkpoint') {
       flushPending();
       send({ runId, phase: 'checkpoint', step: e.step, totalSteps: state.totalSteps, message: `checkpoint at step ${e.step} (${e.reason})` });
-    }
+    } else if (e.type === 'note') session.emit('app:notice', { level: 'warning', message: e.message });
   });
 
   const summary = () => runSummaryOf(session, currentStore(session, store) ?? store, run);

@@ -4,11 +4,11 @@
  * most the steps after the last checkpoint, and resume trims loss.csv back to that checkpoint.
  */
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { Checkpoint, StepReport } from '../engine/trainer/trainer';
-import { writeFileAtomic } from '../io/atomicWrite';
+import { removeStaleTempFiles, writeFileAtomic } from '../io/atomicWrite';
 import { jsonSyntaxError } from '../io/jsonSyntax';
-import { readSafetensors, writeSafetensors } from '../io/safetensors';
+import { readSafetensors, safetensorsFileProblem, writeSafetensors } from '../io/safetensors';
 
 export const LOSS_COLUMNS = ['step', 'stage', 'l_pd', 'l_mix', 'l_rd', 'l_ent', 'loss'] as const;
 
@@ -26,6 +26,17 @@ export interface RunInfo {
   completedSteps: number;
   error?: string;
 }
+
+export interface ResumePoint {
+  step: number;
+  path: string;
+  /** Newer checkpoints that are not whole, with why: each is a note for the user. */
+  skipped: Array<{ file: string; reason: string }>;
+}
+
+/** The one-line note for a checkpoint resume passed over. */
+export const skippedCheckpointNote = (s: { file: string; reason: string }, step: number) =>
+  `skipped checkpoint ${s.file} (${s.reason}); resuming from step ${step}`;
 
 const fmt = (v: number | undefined) => (v === undefined ? '' : String(v));
 
@@ -105,13 +116,43 @@ export class RunDir {
     return path;
   }
 
-  latestCheckpointStep(): number | undefined {
-    if (!existsSync(this.checkpointDir)) return undefined;
-    const steps = readdirSync(this.checkpointDir)
+  /** The steps that have a checkpoint file, newest first (whole or not: see resumePoint). */
+  checkpointSteps(): number[] {
+    if (!existsSync(this.checkpointDir)) return [];
+    return readdirSync(this.checkpointDir)
       .map((f) => /^step-(\d+)\.safetensors$/.exec(f))
       .filter((m): m is RegExpExecArray => m !== null)
-      .map((m) => Number(m[1]));
-    return steps.length ? Math.max(...steps) : undefined;
+      .map((m) => Number(m[1]))
+      .sort((a, b) => b - a);
+  }
+
+  latestCheckpointStep(): number | undefined {
+    return this.checkpointSteps()[0];
+  }
+
+  /**
+   * The checkpoint a resumed run continues from, for both engines: the newest one that is whole. A
+   * power cut can leave the newest cut short (or empty); it is passed over, and named in `skipped`
+   * with why, so the run continues from the one before instead of failing. Throws when none is whole.
+   */
+  resumePoint(): ResumePoint {
+    const steps = this.checkpointSteps();
+    if (steps.length === 0) throw new Error(`${this.checkpointDir}: no checkpoint to resume from; start the run without --resume`);
+    const skipped: ResumePoint['skipped'] = [];
+    for (const step of steps) {
+      const path = this.checkpointPath(step);
+      const problem = safetensorsFileProblem(path);
+      if (!problem) return { step, path, skipped };
+      skipped.push({ file: path, reason: problem });
+    }
+    const why = skipped.map((s) => `${basename(s.file)}: ${s.reason}`).join('; ');
+    throw new Error(`${this.checkpointDir}: no whole checkpoint to resume from (${why}); start the run again without --resume, in a new folder`);
+  }
+
+  /** Remove the temporary files that a run killed while writing left (checkpoints, run.json, loss.csv). */
+  async removeStaleTempFiles(): Promise<void> {
+    await removeStaleTempFiles(this.checkpointDir, (target) => /^step-\d+\.safetensors$/.test(target));
+    await removeStaleTempFiles(this.dir, (target) => target === 'run.json' || target === 'loss.csv');
   }
 
   readCheckpoint(step: number): Checkpoint {

@@ -8,7 +8,7 @@ import { appendGanRow, readInitCheckpoint, truncateGan } from './shapeGuidedRunF
 import type { TrainConfig } from '../engine/trainer/config';
 import { Trainer, type BudgetReport, type CancelToken, type ProgressEvent } from '../engine/trainer/trainer';
 import type { LossValues } from '../engine/trainer/step';
-import { RunDir, type RunInfo } from './runDir';
+import { RunDir, skippedCheckpointNote, type RunInfo } from './runDir';
 import { beginRun } from './runRecord';
 import { loadTrainingImages, type ImageFailure } from './trainingImages';
 
@@ -30,7 +30,9 @@ export type TrainEvent =
   | { type: 'ready'; images: number; failures: ImageFailure[]; startStep: number; priors?: { count: number; failures: ImageFailure[]; meanForeground: number } }
   | ({ type: 'progress' } & ProgressEvent)
   | ({ type: 'budget' } & BudgetReport)
-  | { type: 'checkpoint'; step: number; path: string; reason: string };
+  | { type: 'checkpoint'; step: number; path: string; reason: string }
+  /** Something the user should know that changes nothing they asked for (a damaged checkpoint passed over). */
+  | { type: 'note'; message: string };
 
 export interface TrainResult {
   status: 'completed' | 'cancelled';
@@ -65,8 +67,9 @@ export async function runTraining(req: TrainRequest, emit: (e: TrainEvent) => vo
   const run = new RunDir(req.runDir);
   let trainer: Trainer;
   if (req.resume) {
-    const step = run.latestCheckpointStep();
-    if (step === undefined) throw new Error(`${run.checkpointDir}: no checkpoint to resume from; start the run without --resume`);
+    await run.removeStaleTempFiles();
+    const { step, skipped } = run.resumePoint();
+    for (const s of skipped) emit({ type: 'note', message: skippedCheckpointNote(s, step) });
     trainer = new Trainer(req.config, images, run.readCheckpoint(step), { priors: priors?.priors });
     run.truncateLoss(step);
     truncateGan(req.runDir, step);

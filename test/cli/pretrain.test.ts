@@ -1,10 +1,11 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { runCli } from '../helpers/cli';
 import { PRESETS } from '../../main/engine/trainer/config';
-import { readSafetensors } from '../../main/io/safetensors';
+import { readSafetensors, safetensorsFileProblem } from '../../main/io/safetensors';
 import { dataPath, hasSharedData, sharedDataSkipReason } from '../helpers/sharedData';
 import { hasTorch, torchSkipReason } from '../helpers/torch';
 
@@ -139,6 +140,34 @@ describe.skipIf(!hasSharedData)(`ld-studio pretrain on the hand radiographs${has
     const more = await runCli(['pretrain', '--images', hand, '--out', runDir, '--steps', String(summary.completedSteps + 1), '--resume']);
     expect(more.code, more.stderr).toBe(0);
     expect(readLoss(runDir).map((row) => Number(row[0]))).toEqual(Array.from({ length: summary.completedSteps + 1 }, (_, i) => i + 1));
+  });
+});
+
+describe.skipIf(!hasSharedData)(`--resume after a power cut${hasSharedData ? '' : ` (skipped: ${sharedDataSkipReason})`}`, () => {
+  const hand = dataPath('landmarks/hand');
+
+  test('a newest checkpoint cut short: --resume goes on from the one before, with a note naming it; none whole: a clear error', async () => {
+    const runDir = join(tmp(), 'run');
+    const first = await runCli(['pretrain', '--images', hand, '--size', '32', '--batch', '1', '--backend', 'wasm', '--out', runDir, '--steps', '2', '--checkpoint-every', '1']);
+    expect(first.code, first.stderr).toBe(0);
+    const checkpoint = (step: number) => join(runDir, 'checkpoints', `step-${String(step).padStart(8, '0')}.safetensors`);
+    truncateSync(checkpoint(2), statSync(checkpoint(2)).size >> 1);
+    const leftover = join(runDir, 'checkpoints', `step-00000003.safetensors.tmp-${spawnSync(process.execPath, ['-e', '']).pid}-1`);
+    writeFileSync(leftover, 'a write killed half way');
+
+    const resumed = await runCli(['pretrain', '--images', hand, '--out', runDir, '--steps', '3', '--resume']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toMatch(new RegExp(`note: skipped checkpoint ${checkpoint(2)} \\(the file was cut short: it has \\d+ of the \\d+ bytes its header describes\\); resuming from step 1\n`));
+    expect(resumed.stderr).toMatch(/resuming after step 1\n/);
+    expect(readLoss(runDir).map((row) => row[0])).toEqual(['1', '2', '3']);
+    expect(safetensorsFileProblem(checkpoint(2))).toBeUndefined(); // step 2 trained and written again
+    expect(existsSync(leftover)).toBe(false);
+
+    for (const step of [1, 2, 3]) truncateSync(checkpoint(step), 40);
+    const none = await runCli(['pretrain', '--images', hand, '--out', runDir, '--steps', '4', '--resume']);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toMatch(/checkpoints: no whole checkpoint to resume from \(step-00000003\.safetensors: the file was cut short/);
+    expect(none.stderr).not.toMatch(/\n\s+at /);
   });
 });
 

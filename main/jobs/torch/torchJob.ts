@@ -16,7 +16,7 @@ import { runInWorker } from '../runInWorker';
 import { loadPriorMasks, writePreparedPriors } from '../../io/priorMasks';
 import { appendGanRow, truncateGan } from '../shapeGuidedRunFiles';
 import { writeFileAtomic } from '../../io/atomicWrite';
-import { RunDir } from '../runDir';
+import { RunDir, skippedCheckpointNote, type ResumePoint } from '../runDir';
 import { engineEnv, type TorchInfo } from './findPython';
 import { writePreparedImages } from './preparedImages';
 
@@ -70,11 +70,12 @@ export function startTorchTrainingJob(req: TorchTrainRequest): TrainJob {
   const result = (async (): Promise<TrainResult> => {
     const started = Date.now();
     const run = new RunDir(req.runDir);
-    let resumeFrom: string | null = null;
+    // the engine is handed a whole checkpoint: the choice (and the note on a damaged one) is made here, once for both engines
+    let resumeFrom: ResumePoint | null = null;
     if (req.resume) {
-      const step = run.latestCheckpointStep();
-      if (step === undefined) throw new Error(`${run.checkpointDir}: no checkpoint to resume from; start the run without --resume`);
-      resumeFrom = run.checkpointPath(step);
+      await run.removeStaleTempFiles();
+      resumeFrom = run.resumePoint();
+      for (const s of resumeFrom.skipped) events.emit('event', { type: 'note', message: skippedCheckpointNote(s, resumeFrom.step) });
     }
     const source = { cropSize: req.config.size, channels: req.config.channels, files: req.imageFiles };
     // decoded in a worker thread: the caller (the app's main process) stays responsive
@@ -90,14 +91,14 @@ export function startTorchTrainingJob(req: TorchTrainRequest): TrainJob {
       images: images.length, failures: failures.length, extraVersions: { torch: req.torch.torch, python: req.torch.python.split(' ')[0] },
     });
     if (resumeFrom) {
-      run.truncateLoss(Number(/step-(\d+)/.exec(resumeFrom)![1]));
-      truncateGan(req.runDir, Number(/step-(\d+)/.exec(resumeFrom)![1]));
+      run.truncateLoss(resumeFrom.step);
+      truncateGan(req.runDir, resumeFrom.step);
     }
     const cacheDir = join(req.runDir, 'cache');
     const prepared = writePreparedImages(cacheDir, images, req.config.size, req.config.channels);
     const priorsFile = priors ? writePreparedPriors(cacheDir, priors.priors) : undefined;
     const requestFile = join(cacheDir, 'torch-request.json');
-    writeFileAtomic(requestFile, JSON.stringify({ runDir: req.runDir, images: prepared, config: req.config, device: req.device, resumeFrom, ...(priorsFile ? { priors: priorsFile } : {}) }, null, 2));
+    writeFileAtomic(requestFile, JSON.stringify({ runDir: req.runDir, images: prepared, config: req.config, device: req.device, resumeFrom: resumeFrom?.path ?? null, ...(priorsFile ? { priors: priorsFile } : {}) }, null, 2));
 
     const [cmd, ...args] = engineCommand(req, requestFile);
     const proc = spawn(cmd, args, { env: engineEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
@@ -163,9 +164,16 @@ export function startTorchTrainingJob(req: TorchTrainRequest): TrainJob {
     });
     if (exit.code !== 0 || !done) {
       const why = engineError ?? (exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`);
-      const message = `the PyTorch engine stopped: ${why}; checkpoints written so far are kept in ${run.checkpointDir}.\n--- engine stderr (last lines) ---\n${stderrTail.join('\n')}`;
+      const kept = `checkpoints written so far are kept in ${run.checkpointDir}`;
       run.writeInfo({ ...info, status: 'failed', completedSteps: completed, error: why });
-      throw new Error(message);
+      if (engineError) {
+        // the engine said what went wrong in one line: that is the message; its traceback goes to a file, for a bug report
+        const log = join(req.runDir, 'engine-stderr.log');
+        writeFileAtomic(log, stderrTail.join('\n') + '\n');
+        throw new Error(`the PyTorch engine stopped: ${why}; ${kept} (the engine's own output is in ${log})`);
+      }
+      // a crash (killed, out of memory) said nothing itself: its last stderr lines are all there is
+      throw new Error(`the PyTorch engine stopped: ${why}; ${kept}.\n--- engine stderr (last lines) ---\n${stderrTail.join('\n')}`);
     }
     run.writeInfo({ ...info, status: done.status, completedSteps: done.completedSteps });
     return {

@@ -1,9 +1,10 @@
 /** The PyTorch engine behind the same CLI, run directory, resume and cancel as the tfjs engine. */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { encodeSafetensors, readSafetensors } from '../../../main/io/safetensors';
 import { engineEnv } from '../../../main/jobs/torch/findPython';
 import { torchPackageDir } from '../../../main/jobs/torch/resources';
 import { repoRoot, runCli } from '../../helpers/cli';
@@ -88,6 +89,28 @@ describe.skipIf(skip)(`PyTorch engine${skip ? ` (skipped: ${torchSkipReason || s
     const back = await runCli(['pretrain', '--engine', 'torch', '--images', images, '--out', a, '--steps', '7', '--resume']);
     expect(back.code, back.stderr).toBe(0);
     expect(lossRows(a)).toHaveLength(7);
+  });
+
+  test('a checkpoint cut short: --resume goes on from the one before, with a note; an engine error is one line, its traceback in a file', async () => {
+    const runDir = join(tmp(), 'run');
+    const checkpoint = (step: number) => join(runDir, 'checkpoints', `step-${String(step).padStart(8, '0')}.safetensors`);
+    const first = await runCli(['pretrain', '--engine', 'torch', '--images', images, '--size', '32', '--batch', '1', '--out', runDir, '--steps', '2', '--checkpoint-every', '1']);
+    expect(first.code, first.stderr).toBe(0);
+    truncateSync(checkpoint(2), statSync(checkpoint(2)).size - 100);
+    const resumed = await runCli(['pretrain', '--engine', 'torch', '--images', images, '--out', runDir, '--steps', '3', '--resume']);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(resumed.stderr).toContain(`note: skipped checkpoint ${checkpoint(2)} (the file was cut short`);
+    expect(resumed.stderr).toMatch(/resuming after step 1\n/);
+    expect(lossRows(runDir).map((row) => row[0])).toEqual(['1', '2', '3']);
+
+    // a whole file the engine still refuses (no step in its metadata): its one-line reason, no traceback
+    writeFileSync(checkpoint(3), Buffer.concat(encodeSafetensors(readSafetensors(checkpoint(1)).tensors, { format: 'ld-studio/checkpoint@1' })));
+    const refused = await runCli(['pretrain', '--engine', 'torch', '--images', images, '--out', runDir, '--steps', '4', '--resume']);
+    expect(refused.code).toBe(1);
+    const log = join(runDir, 'engine-stderr.log');
+    expect(refused.stderr).toContain(`the PyTorch engine stopped: ValueError: ${checkpoint(3)}: checkpoint metadata has no 'step'; checkpoints written so far are kept in ${join(runDir, 'checkpoints')} (the engine's own output is in ${log})`);
+    expect(refused.stderr).not.toMatch(/Traceback|File ".*\.py"/);
+    expect(readFileSync(log, 'utf8')).toMatch(/Traceback[\s\S]*checkpoint metadata has no 'step'/);
   });
 
   test('2-process DistributedDataParallel on CPU (gloo) through torchrun', async () => {
