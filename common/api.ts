@@ -296,7 +296,11 @@ export interface IpcChannels {
   };
 
   /** Import files and folders (recursively); progress as `job:progress` with this jobId. */
-  'images:import': { request: { jobId: string; paths: string[] }; response: { imported: ImageEntry[]; failed: ImportFailure[]; skipped: number } };
+  'images:import': {
+    request: { jobId: string; paths: string[] };
+    /** `skipped` counts the files left out as already imported; `skippedFiles` names each, with why. */
+    response: { imported: ImageEntry[]; failed: ImportFailure[]; skipped: number; skippedFiles: ImportFailure[] };
+  };
   /** A small PNG preview as a data: URL. */
   'images:thumbnail': { request: { imageId: string; size?: number }; response: { dataUrl: string } };
   'images:remove': { request: { imageIds: string[] }; response: ProjectSnapshot };

@@ -43,7 +43,9 @@ async function thumbnailDataUrl(record: ImageRecord, size: number): Promise<stri
 export interface ImportResult {
   imported: ImageEntry[];
   failed: ImportFailure[];
+  /** How many files were left out as already imported; `skippedFiles` names each, with why. */
   skipped: number;
+  skippedFiles: ImportFailure[];
 }
 
 /**
@@ -53,7 +55,11 @@ export interface ImportResult {
  * DICOM SOP Instance UID) is skipped. Progress as `job:progress`; cancel keeps what was imported.
  */
 export async function importImages(session: Session, store: ProjectStore, jobId: string, paths: readonly string[]): Promise<ImportResult> {
-  const result: ImportResult = { imported: [], failed: [], skipped: 0 };
+  const result: ImportResult = { imported: [], failed: [], skipped: 0, skippedFiles: [] };
+  const skip = (path: string, reason: string) => {
+    result.skipped++;
+    result.skippedFiles.push({ path, reason });
+  };
   return runJob(session.jobHost(jobId, 'import'), async (job) => {
     job.progress(0, 'looking for images');
     const files: string[] = [];
@@ -72,19 +78,22 @@ export async function importImages(session: Session, store: ProjectStore, jobId:
       if (job.cancelled) break;
     }
     const knownPaths = new Set(store.data.images.map((im) => store.imagePath(im)));
-    const knownUids = new Set(store.data.images.map((im) => im.dicom?.sopInstanceUid).filter((u): u is string => Boolean(u)));
+    // each SOP Instance UID → where it is already: the project's image, or a file earlier in this import
+    const knownUids = new Map<string, string>();
+    for (const im of store.data.images) if (im.dicom?.sopInstanceUid) knownUids.set(im.dicom.sopInstanceUid, `image ${im.id} (${im.name}) of the project`);
     job.total = files.length;
     for (const [i, file] of files.entries()) {
       if (job.cancelled || store.isClosed) break;
-      if (knownPaths.has(file)) result.skipped++;
+      if (knownPaths.has(file)) skip(file, 'already in the project');
       else {
         knownPaths.add(file);
         try {
           const record = await readImage(file);
           const uid = record.dicom?.sopInstanceUID;
-          if (uid && knownUids.has(uid)) result.skipped++;
+          const twin = uid ? knownUids.get(uid) : undefined;
+          if (twin) skip(file, `the same DICOM image (SOP Instance UID ${uid}) as ${twin}`);
           else {
-            if (uid) knownUids.add(uid);
+            if (uid) knownUids.set(uid, `${file}, imported just before`);
             const image = store.change('images imported', (data) => {
               const stored: StoredImage = {
                 id: `img-${data.nextImageNumber++}`,

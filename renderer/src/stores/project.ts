@@ -10,7 +10,7 @@ export const useProjectStore = defineStore('project', () => {
   const recent = ref<RecentProject[]>([]);
   const busy = ref(false);
   const importJobId = ref<string | null>(null);
-  const lastImport = ref<{ imported: number; failed: ImportFailure[]; skipped: number } | null>(null);
+  const lastImport = ref<{ imported: number; failed: ImportFailure[]; skipped: ImportFailure[] } | null>(null);
 
   const images = computed<ImageEntry[]>(() => snapshot.value?.images ?? []);
   const imageById = computed(() => new Map(images.value.map((i) => [i.id, i])));
@@ -47,7 +47,7 @@ export const useProjectStore = defineStore('project', () => {
   /** Import files/folders; progress arrives as job:progress under `importJobId`. */
   async function importPaths(paths: string[]): Promise<void> {
     const res = await useJobStore().track('import', importJobId, (jobId) => useApi().invoke('images:import', { jobId, paths }));
-    lastImport.value = { imported: res.imported.length, failed: res.failed, skipped: res.skipped };
+    lastImport.value = { imported: res.imported.length, failed: res.failed, skipped: res.skippedFiles };
     await refresh();
   }
   async function removeImages(imageIds: string[]): Promise<void> {
