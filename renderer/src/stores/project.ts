@@ -3,6 +3,7 @@ import { computed, ref } from 'vue';
 import type { ImageEntry, ImportFailure, ProjectSnapshot, RecentProject } from '../../../common/api';
 import { useApi } from '../api/client';
 import { useJobStore } from './jobs';
+import { useUndoStore } from './undo';
 
 /** The open project as the main process last described it, and the calls that change it. */
 export const useProjectStore = defineStore('project', () => {
@@ -29,18 +30,31 @@ export const useProjectStore = defineStore('project', () => {
     snapshot.value = s;
   };
 
+  /** Thumbnail data URLs by image id, for the open project only (ids repeat across projects: img-1 …). */
+  const thumbnails = new Map<string, Promise<string>>();
+
+  /**
+   * Another project, or none: the previous one's undo history goes (its memos name its images, so
+   * Undo in a new project failed with "no image 'img-1'"), and so do its thumbnails.
+   */
+  const switchTo = (s: ProjectSnapshot | null) => {
+    useUndoStore().clear();
+    thumbnails.clear();
+    set(s);
+  };
+
   async function refresh(): Promise<void> {
     set(await useApi().invoke('project:get'));
   }
   async function loadRecent(): Promise<void> {
     recent.value = await useApi().invoke('project:recent');
   }
-  const create = (dir: string, name?: string) => withBusy(async () => set(await useApi().invoke('project:create', { dir, name })));
-  const open = (dir: string) => withBusy(async () => set(await useApi().invoke('project:open', { dir })));
-  const openSample = () => withBusy(async () => set(await useApi().invoke('project:openSample')));
+  const create = (dir: string, name?: string) => withBusy(async () => switchTo(await useApi().invoke('project:create', { dir, name })));
+  const open = (dir: string) => withBusy(async () => switchTo(await useApi().invoke('project:open', { dir })));
+  const openSample = () => withBusy(async () => switchTo(await useApi().invoke('project:openSample')));
   async function close(): Promise<void> {
     await useApi().invoke('project:close');
-    set(null);
+    switchTo(null);
     await loadRecent();
   }
 
@@ -54,7 +68,6 @@ export const useProjectStore = defineStore('project', () => {
     set(await useApi().invoke('images:remove', { imageIds }));
   }
 
-  const thumbnails = new Map<string, Promise<string>>();
   function thumbnail(imageId: string): Promise<string> {
     let p = thumbnails.get(imageId);
     if (!p) {
