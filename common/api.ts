@@ -336,8 +336,11 @@ export interface IpcChannels {
   'landmarks:setPoint': { request: { imageId: string; name: string; point: XY; status?: PointStatus }; response: ImageLandmarks };
   'landmarks:accept': { request: { imageId: string; accepted: boolean }; response: ImageLandmarks };
 
-  /** Write the landmarks (template + every image) in one format into `dir` (or `file` for single-file formats). */
-  'export:landmarks': { request: { format: LandmarkExportFormat; dir: string }; response: { files: string[] } };
+  /**
+   * Write the landmarks (template + every image) in one format into `dir`. Every export refuses to
+   * replace an existing file (code `conflict`, naming it) unless `overwrite` is true.
+   */
+  'export:landmarks': { request: { format: LandmarkExportFormat; dir: string; overwrite?: boolean }; response: { files: string[] } };
 
   /** Segment the images (or `imageIds`) with a run's clustering channel 0; progress as `job:progress`. */
   'segment:run': {
@@ -357,7 +360,7 @@ export interface IpcChannels {
   };
   /** DICOM-SEG of the project's DICOM images that have masks; PNG/JPEG sources are refused with the reason. */
   'export:seg': {
-    request: { file: string; label: string; category: CodedConcept; type: CodedConcept; fractional?: boolean; imageIds?: string[] };
+    request: { file: string; label: string; category: CodedConcept; type: CodedConcept; fractional?: boolean; imageIds?: string[]; overwrite?: boolean };
     /**
      * `file`: the SEG written. A SEG on projection radiographs (no Frame of Reference) references one
      * image, and one SEG holds one series, so a selection that needs several SEGs writes one per
@@ -367,7 +370,7 @@ export interface IpcChannels {
     response: { file: string; files?: string[]; frames: number; warnings: string[] };
   };
   /** One DICOM SR (TID 1500) per DICOM image with landmarks, into `dir`. */
-  'export:sr': { request: { dir: string }; response: { files: string[]; skipped: ImportFailure[] } };
+  'export:sr': { request: { dir: string; overwrite?: boolean }; response: { files: string[]; skipped: ImportFailure[] } };
 
   /** Cancel a running import or propagation. */
   'job:cancel': { request: { jobId: string }; response: { cancelled: boolean } };
@@ -422,6 +425,8 @@ export type IpcErrorCode =
   | 'not_found'
   /** The project is not ready for this yet; the message says what to do first (common/errors.ts). */
   | 'precondition'
+  /** It would replace an existing file; the message names it, and `overwrite: true` allows it (common/errors.ts). */
+  | 'conflict'
   /** The handler failed. */
   | 'internal';
 

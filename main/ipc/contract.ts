@@ -109,7 +109,7 @@ export const requestSchemas = {
   'landmarks:setPoint': z.strictObject({ imageId: id, name: landmarkName, point: xy, status: z.enum(['template', 'predicted', 'corrected']).optional() }),
   'landmarks:accept': z.strictObject({ imageId: id, accepted: z.boolean() }),
 
-  'export:landmarks': z.strictObject({ format: z.enum(['mrk.json', 'csv', 'wide-csv', 'isbi-txt', 'coco']), dir: fsPath }),
+  'export:landmarks': z.strictObject({ format: z.enum(['mrk.json', 'csv', 'wide-csv', 'isbi-txt', 'coco']), dir: fsPath, overwrite: z.boolean().optional() }),
 
   'segment:run': z.strictObject({
     jobId,
@@ -130,8 +130,9 @@ export const requestSchemas = {
     type: codedConcept,
     fractional: z.boolean().optional(),
     imageIds: z.array(id).min(1).max(100_000).optional(),
+    overwrite: z.boolean().optional(),
   }),
-  'export:sr': z.strictObject({ dir: fsPath }),
+  'export:sr': z.strictObject({ dir: fsPath, overwrite: z.boolean().optional() }),
 
   'job:cancel': z.strictObject({ jobId }),
 } satisfies { [C in Channel]: z.ZodType<RequestOf<C>, unknown> };

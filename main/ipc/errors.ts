@@ -5,7 +5,7 @@
  */
 import type { z } from 'zod';
 import type { IpcErrorCode, IpcErrorPayload, IpcIssue } from '../../common/api';
-import { NotFoundError, PreconditionError } from '../../common/errors';
+import { ConflictError, NotFoundError, PreconditionError } from '../../common/errors';
 import { ImageReadError } from '../io/imageRecord';
 
 export class IpcError extends Error {
@@ -61,7 +61,7 @@ export function toErrorPayload(err: unknown): IpcErrorPayload {
     return err.issues ? { code: err.code, message: err.message, issues: err.issues } : { code: err.code, message: err.message };
   }
   const message = err instanceof Error ? err.message : String(err);
-  if (err instanceof NotFoundError || err instanceof PreconditionError) return { code: err.code, message };
+  if (err instanceof NotFoundError || err instanceof PreconditionError || err instanceof ConflictError) return { code: err.code, message };
   if ((err instanceof ImageReadError && err.code === 'missing') || (err as NodeJS.ErrnoException | null)?.code === 'ENOENT') return { code: 'not_found', message };
   return { code: 'internal', message: message || 'internal error' };
 }
@@ -78,6 +78,7 @@ export function httpStatusFor(code: IpcErrorCode): number {
     case 'not_found':
       return 404;
     case 'precondition':
+    case 'conflict':
       return 409;
     case 'internal':
       return 500;

@@ -24,6 +24,10 @@
  * `export:sr`: one Enhanced SR (TID 1500) per DICOM image with landmarks, `<image>.sr.dcm` in a
  * folder; PNG/JPEG/TIFF images, images whose file is missing, and images without placed points are
  * listed in `skipped` with the reason.
+ *
+ * None of them replaces an existing file unless the request says `overwrite: true`: the refusal
+ * (ConflictError, code `conflict`) names the files, after every other check, so the renderer's
+ * "replace?" question is the last one and nothing is half-written.
  */
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -46,6 +50,7 @@ import {
 import { BUILTIN_SCHEME_IDS, loadBuiltinScheme, schemeFromNames, writeLandmarkFile } from '../io/landmarks';
 import { imageGeometryOf, PIXEL_GEOMETRY } from '../io/landmarks/formats/dicomGeometry';
 import { writeFileAtomic } from '../io/atomicWrite';
+import { refuseToReplace } from '../io/noClobber';
 import { readMaskPng, readProbabilityPng } from '../project/masks';
 import type { StoredImage, StoredMask } from '../project/projectFile';
 import type { ProjectStore } from '../project/projectStore';
@@ -112,7 +117,25 @@ async function geometryOf(store: ProjectStore, image: StoredImage): Promise<Imag
   }
 }
 
-export async function exportLandmarks(store: ProjectStore, format: LandmarkExportFormat, dir: string): Promise<string[]> {
+/** The file each image's landmarks go to (per-image formats): its stem, numbered where two stems meet. */
+function perImageFiles(out: string, images: ExportImage[], extension: string): string[] {
+  const used = new Set<string>();
+  return images.map((row) => {
+    let stem = stemOf(row.label);
+    for (let i = 2; used.has(stem.toLowerCase()); i++) stem = `${stemOf(row.label)}-${i}`;
+    used.add(stem.toLowerCase());
+    return join(out, `${stem}${extension}`);
+  });
+}
+
+const SINGLE_FILE: Partial<Record<LandmarkExportFormat, { name: string; csvLayout?: 'long' | 'wide' }>> = {
+  csv: { name: 'landmarks.csv', csvLayout: 'long' },
+  'wide-csv': { name: 'landmarks-wide.csv', csvLayout: 'wide' },
+  coco: { name: 'landmarks.coco.json' },
+};
+
+/** Writes the landmarks in `format` into `dir`; an existing file of the same name is refused unless `overwrite`. */
+export async function exportLandmarks(store: ProjectStore, format: LandmarkExportFormat, dir: string, overwrite?: boolean): Promise<string[]> {
   const out = resolve(dir);
   const { names, images } = exportImages(store);
   const scheme = schemeOf(store, names);
@@ -128,44 +151,17 @@ export async function exportLandmarks(store: ProjectStore, format: LandmarkExpor
       );
     }
   }
+  const single = SINGLE_FILE[format];
+  const files = single ? [join(out, single.name)] : perImageFiles(out, images, format === 'mrk.json' ? '.mrk.json' : '.txt');
+  refuseToReplace(files, overwrite);
   mkdirSync(out, { recursive: true });
-  const files: string[] = [];
-  const perImage = async (extension: string, geometry: boolean) => {
-    const used = new Set<string>();
-    for (const row of images) {
-      let stem = stemOf(row.label);
-      for (let i = 2; used.has(stem.toLowerCase()); i++) stem = `${stemOf(row.label)}-${i}`;
-      used.add(stem.toLowerCase());
-      const file = join(out, `${stem}${extension}`);
-      await writeLandmarkFile(file, tableOf([row]), { scheme, geometry: geometry ? await geometryOf(store, row.image) : undefined });
-      files.push(file);
-    }
-  };
-  switch (format) {
-    case 'mrk.json':
-      await perImage('.mrk.json', true);
-      break;
-    case 'isbi-txt':
-      await perImage('.txt', false);
-      break;
-    case 'csv': {
-      const file = join(out, 'landmarks.csv');
-      await writeLandmarkFile(file, tableOf(images), { scheme, csvLayout: 'long' });
-      files.push(file);
-      break;
-    }
-    case 'wide-csv': {
-      const file = join(out, 'landmarks-wide.csv');
-      await writeLandmarkFile(file, tableOf(images), { scheme, csvLayout: 'wide' });
-      files.push(file);
-      break;
-    }
-    case 'coco': {
-      const file = join(out, 'landmarks.coco.json');
-      await writeLandmarkFile(file, tableOf(images), { scheme });
-      files.push(file);
-      break;
-    }
+  if (single) {
+    await writeLandmarkFile(files[0], tableOf(images), { scheme, ...(single.csvLayout ? { csvLayout: single.csvLayout } : {}) });
+    return files;
+  }
+  for (const [i, row] of images.entries()) {
+    const geometry = format === 'mrk.json' ? await geometryOf(store, row.image) : undefined;
+    await writeLandmarkFile(files[i], tableOf([row]), { scheme, geometry });
   }
   return files;
 }
@@ -286,6 +282,7 @@ export async function exportSegmentation(store: ProjectStore, request: RequestOf
   }
   for (const w of built.flatMap((b) => b.summary.warnings)) if (!warnings.includes(w)) warnings.push(w);
   const { files, folder } = segOutputs(request.file, groups);
+  refuseToReplace(files, request.overwrite);
   mkdirSync(folder, { recursive: true });
   built.forEach((b, i) => writeFileAtomic(files[i], segmentationToBytes(b)));
   return { file: files.length === 1 ? files[0] : folder, files, frames: built.reduce((n, b) => n + b.summary.frames, 0), warnings };
@@ -294,7 +291,7 @@ export async function exportSegmentation(store: ProjectStore, request: RequestOf
 // ---------------------------------------------------------------------------------------------
 // DICOM SR (TID 1500)
 
-export async function exportLandmarkSr(store: ProjectStore, dir: string): Promise<ResponseOf<'export:sr'>> {
+export async function exportLandmarkSr(store: ProjectStore, dir: string, overwrite?: boolean): Promise<ResponseOf<'export:sr'>> {
   const out = resolve(dir);
   const { names, images } = exportImages(store);
   const files: string[] = [];
@@ -324,6 +321,7 @@ export async function exportLandmarkSr(store: ProjectStore, dir: string): Promis
       skipped.push({ path, reason: err.reason });
     }
   }
+  refuseToReplace(written.map((w) => w.file), overwrite);
   if (written.length) mkdirSync(out, { recursive: true });
   for (const w of written) {
     writeFileAtomic(w.file, w.bytes);
@@ -333,7 +331,7 @@ export async function exportLandmarkSr(store: ProjectStore, dir: string): Promis
 }
 
 export const exportHandlers: DomainHandlers<'export:landmarks' | 'export:seg' | 'export:sr'> = {
-  'export:landmarks': async ({ format, dir }, { session }) => ({ files: await exportLandmarks(session.requireProject(), format, dir) }),
+  'export:landmarks': async ({ format, dir, overwrite }, { session }) => ({ files: await exportLandmarks(session.requireProject(), format, dir, overwrite) }),
   'export:seg': async (request, { session }) => exportSegmentation(session.requireProject(), request),
-  'export:sr': async ({ dir }, { session }) => exportLandmarkSr(session.requireProject(), dir),
+  'export:sr': async ({ dir, overwrite }, { session }) => exportLandmarkSr(session.requireProject(), dir, overwrite),
 };

@@ -224,7 +224,7 @@ describe.skipIf(!hasSharedData)(`segmentation masks through the handler table${h
     await expect(h.invoke('export:seg', { file: reviewed, label: 'Liver', ...LIVER_CODES, type: { scheme: 'SCT', value: '10200004', meaning: 'Heart' } })).rejects.toThrow(
       /10200004 means "Liver", not "Heart"/,
     );
-    const unknown = await h.invoke('export:seg', { file: reviewed, label: 'Liver', ...LIVER_CODES, type: { scheme: 'SCT', value: '1234567', meaning: 'Something' } });
+    const unknown = await h.invoke('export:seg', { file: reviewed, label: 'Liver', ...LIVER_CODES, type: { scheme: 'SCT', value: '1234567', meaning: 'Something' }, overwrite: true });
     expect(unknown.warnings.join('\n')).toMatch(/not in LD Studio's code list/);
   });
 
