@@ -16,6 +16,7 @@ import { DEFAULT_INFER_SIZE, type InputFit } from '../engine/infer/preprocess';
 import { DEFAULT_THRESHOLD, SEGMENT_METHODS, type SegmentMethod } from '../engine/shapeGuided/segment';
 import { scanFolder } from '../io/listImageFiles';
 import { writeFileAtomic } from '../io/atomicWrite';
+import { refuseToReplace } from '../io/noClobber';
 import { resolveModel, trainingSettings } from '../jobs/modelSource';
 import { segmentImages, type SegmentedImage } from '../jobs/segmentImages';
 import { executionProvidersArg, intArg, numberArg, oneOf, parseCommandArgs, runSubcommand, UsageError } from './args';
@@ -38,6 +39,7 @@ export const SEGMENT_USAGE = `  ld-studio segment --model <run-dir|checkpoint.sa
       --step N             with a run directory: the checkpoint of step N (default: the latest)
       --ep auto|cpu|cuda   ONNX Runtime execution provider (default auto)
       --threads N          CPU threads (default: one per physical core)
+      --overwrite          replace files of an earlier run in --out (default: refuse, naming them)
 `;
 
 const OPTIONS = {
@@ -54,6 +56,7 @@ const OPTIONS = {
   step: { type: 'string' },
   ep: { type: 'string' },
   threads: { type: 'string' },
+  overwrite: { type: 'boolean' },
 } as const;
 
 function greyPng(width: number, height: number, values: Uint8Array | Uint16Array, bits: 8 | 16): Buffer {
@@ -74,6 +77,19 @@ function probabilityPng(prob: Float32Array, width: number, height: number, bits:
 }
 
 const ms = (t0: number) => Math.round(performance.now() - t0);
+
+/** Each image's output stem: its name without the extension, or with dots as _ where two stems meet. */
+function outputStems(paths: string[]): Map<string, string> {
+  const used = new Set<string>();
+  const stems = new Map<string, string>();
+  for (const path of paths) {
+    let stem = basename(path, extname(path));
+    if (used.has(stem)) stem = basename(path).replace(/\./g, '_');
+    used.add(stem);
+    stems.set(path, stem);
+  }
+  return stems;
+}
 
 async function segment(args: string[]): Promise<number> {
   const values = parseCommandArgs(args, OPTIONS);
@@ -98,10 +114,13 @@ async function segment(args: string[]): Promise<number> {
   const size = intArg(values.size, 'size', 16) ?? (trained.size ? Math.round(baseSizeFor(trained.size) / 16) * 16 : DEFAULT_INFER_SIZE);
   const scan = await scanFolder(imagesDir);
   if (scan.files.length === 0) throw new Error(`${imagesDir}: no DICOM, PNG, JPEG or TIFF images in this folder`);
+  // the names are fixed, so a second run into the same folder would replace the first one's files
+  const stems = outputStems(scan.files.map((f) => f.path));
+  const planned = [...stems.values()].flatMap((stem) => [join(outDir, `${stem}_prob.png`), join(outDir, `${stem}_mask.png`)]);
+  refuseToReplace([join(outDir, 'segment.json'), ...planned], values.overwrite, 'choose another --out folder, or add --overwrite');
   const bar = new ProgressBar();
   const results: Array<Record<string, unknown>> = [];
   const skipped: Array<{ file: string; reason: string }> = [];
-  const used = new Set<string>();
   const files = scan.files;
   let done = 0;
   const write = (r: SegmentedImage) => {
@@ -110,9 +129,7 @@ async function segment(args: string[]): Promise<number> {
       skipped.push({ file: r.id, reason: r.error });
       bar.message(`skipped ${r.id}: ${r.error}`);
     } else {
-      let stem = basename(r.id, extname(r.id));
-      if (used.has(stem)) stem = basename(r.id).replace(/\./g, '_');
-      used.add(stem);
+      const stem = stems.get(r.id)!;
       const probPath = join(outDir, `${stem}_prob.png`);
       const maskPath = join(outDir, `${stem}_mask.png`);
       writeFileAtomic(probPath, probabilityPng(r.probability, r.width, r.height, bits));

@@ -83,6 +83,22 @@ describe.skipIf(!hasSharedData)(`ld-studio segment${hasSharedData ? '' : ` (skip
     expect(JSON.parse(readFileSync(join(out, 'segment.json'), 'utf8')).results).toHaveLength(3);
   });
 
+  test('files already in --out are not replaced without --overwrite (named, nothing written); with it they are', async () => {
+    const out = join(tmp(), 'out');
+    mkdirSync(out);
+    const mine = join(out, '3167_mask.png');
+    writeFileSync(mine, 'the user’s own file');
+    const refused = await runCli(['segment', '--model', model, '--images', images, '--out', out]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain(mine);
+    expect(refused.stderr).toMatch(/--overwrite/);
+    expect(readFileSync(mine, 'utf8')).toBe('the user’s own file');
+    expect(existsSync(join(out, 'segment.json'))).toBe(false);
+    const r = await runCli(['segment', '--model', model, '--images', images, '--out', out, '--overwrite']);
+    expect(r.code, r.stderr).toBe(0);
+    expect((await readImage(mine)).bitsStored).toBe(8);
+  });
+
   test('a stage-1 model (no clustering branch) and bad arguments are refused', async () => {
     const r1 = await runCli(['segment', '--model', stage1, '--images', images, '--out', join(tmp(), 'o')]);
     expect(r1.code).toBe(1);
