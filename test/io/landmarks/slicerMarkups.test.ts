@@ -58,6 +58,16 @@ describe('Slicer .mrk.json writing', () => {
     expect(markup).toMatchObject({ type: 'Fiducial', coordinateSystem: 'LPS', coordinateUnits: 'mm', fixedNumberOfControlPoints: true, labelFormat: '%N-%d' });
   });
 
+  it('an image without geometry: positions are pixels, kept "mm" for Slicer (1 mm per pixel) and named so; the reader takes the note off', () => {
+    const named = JSON.parse(text) as { markups: Array<{ name: string; coordinateUnits: string }> };
+    expect(named.markups[0]).toMatchObject({ name: `${partial.images[0].image} (pixel coordinates)`, coordinateUnits: 'mm' });
+    expect(readSlicerMarkups(text).images[0].image).toBe(partial.images[0].image);
+    // with a real geometry the positions are millimetres and the name is the image's alone
+    const geometry = geometryFromDicom([0, 0, 0], [0.1, 0.1], [1, 0, 0, 0, 1, 0]);
+    const mm = JSON.parse(writeSlicerMarkups(partial.landmarks, partial.images[0], { geometry })) as typeof named;
+    expect(mm.markups[0].name).toBe(partial.images[0].image);
+  });
+
   it('writes one control point per landmark, positionStatus always explicit', () => {
     expect(markup.controlPoints.map((cp) => cp.label)).toEqual(partial.landmarks);
     expect(markup.controlPoints.map((cp) => cp.positionStatus)).toEqual(['undefined', 'defined', 'undefined', 'undefined', 'defined']);

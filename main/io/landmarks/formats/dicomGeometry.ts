@@ -8,6 +8,7 @@ import type { ImageGeometry, Point, Vec3 } from '../../../engine/landmarks/types
 export type { ImageGeometry, Vec3 };
 import type { ImageRecord } from '../../imageRecord';
 
+/** The geometry of an image without one; writers tell pixels from millimetres by this very object. */
 export const PIXEL_GEOMETRY: ImageGeometry = {
   origin: [0, 0, 0],
   spacing: [1, 1],

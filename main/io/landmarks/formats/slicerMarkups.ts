@@ -7,6 +7,13 @@
  * missing status for undefined. Confidence goes at the end of the control point's description
  * ("confidence 0.873"): the schema allows extra properties, but Slicer drops unknown ones when it
  * saves the file again, while the description survives and is shown to the user.
+ *
+ * An image without geometry (PNG, JPEG, a DICOM without Pixel Spacing) has pixel coordinates. Slicer
+ * places such an image at origin 0 with 1 mm per pixel, so its points are written as LPS "mm" =
+ * pixels, which is where Slicer shows them. The schema allows only length units ("mm", "um", or a
+ * UCUM code), and Slicer refuses a file whose unit differs from the scene's length unit, so the unit
+ * stays "mm" and the markup's name says what the numbers are: "<image> (pixel coordinates)". The
+ * reader takes that suffix off again.
  */
 import { z } from 'zod';
 import type { ImageLandmarks, LandmarkTable, PlacedPoint } from '../../../engine/landmarks/types';
@@ -24,6 +31,8 @@ export const MARKUPS_SCHEMA_URL =
 const ACCEPTED_SCHEMA = /markups-schema-v1\.[0-9]+\.[0-9]+\.json#*$/i;
 
 const IDENTITY_ORIENTATION = [1, 0, 0, 0, 1, 0, 0, 0, 1];
+/** Appended to the markup's name when its positions are pixels (see the file comment). */
+export const PIXEL_NAME_SUFFIX = ' (pixel coordinates)';
 const MRK_EXTENSION = '.mrk.json';
 
 export interface MarkupsWriteOptions {
@@ -49,6 +58,7 @@ export function writeSlicerMarkups(landmarks: readonly string[], image: ImageLan
   checkLandmarkNames(landmarks);
   if (image.points.length !== landmarks.length) throw new Error(`image '${image.image}' has ${image.points.length} points for ${landmarks.length} landmarks`);
   const geometry = options.geometry ?? PIXEL_GEOMETRY;
+  const inPixels = geometry === PIXEL_GEOMETRY;
   const controlPoints = landmarks.map((label, i) => {
     const point = image.points[i];
     return {
@@ -69,7 +79,7 @@ export function writeSlicerMarkups(landmarks: readonly string[], image: ImageLan
     markups: [
       {
         type: 'Fiducial',
-        name: image.image,
+        name: inPixels ? `${image.image}${PIXEL_NAME_SUFFIX}` : image.image,
         coordinateSystem: 'LPS',
         coordinateUnits: 'mm',
         locked: false,
@@ -155,7 +165,8 @@ export function readSlicerMarkups(input: string, options: MarkupsReadOptions = {
     if (confidence >= 0 && confidence <= 1) pixel.confidence = confidence;
     return pixel;
   });
-  const imageName = options.image ?? (name || (options.file ? stemOf(options.file, MRK_EXTENSION) : ''));
+  const markupName = name?.endsWith(PIXEL_NAME_SUFFIX) ? name.slice(0, -PIXEL_NAME_SUFFIX.length) : name;
+  const imageName = options.image ?? (markupName || (options.file ? stemOf(options.file, MRK_EXTENSION) : ''));
   const table: LandmarkTable = { landmarks, images: [{ image: imageName, points }] };
   return options.landmarks ? alignToLandmarks(table, options.landmarks, place) : table;
 }
