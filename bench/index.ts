@@ -75,6 +75,7 @@ async function main(): Promise<void> {
       json: { type: 'string' }, 'no-torch': { type: 'boolean' }, device: { type: 'string' },
       train: { type: 'boolean' }, budgets: { type: 'string' }, 'ablation-minutes': { type: 'string' }, sets: { type: 'string' },
       'spine-targets': { type: 'string' }, 'speed-images': { type: 'string' }, 'ablation-sets': { type: 'string' }, engine: { type: 'string' },
+      'training-roles': { type: 'string' }, variants: { type: 'string' },
       work: { type: 'string' }, size: { type: 'string' }, batch: { type: 'string' }, init: { type: 'string' }, clusters: { type: 'string' },
       slope: { type: 'string' }, 'select-images': { type: 'string' }, 'test-images': { type: 'string' }, 'no-train': { type: 'boolean' },
     },
@@ -114,6 +115,8 @@ async function main(): Promise<void> {
       ablationMinutes: Number(values['ablation-minutes'] ?? 10),
       sets: list(values.sets, 'hand,spine') as Array<'hand' | 'spine'>,
       ablationSets: values['ablation-sets'] ? (list(values['ablation-sets'], '') as Array<'hand' | 'spine'>) : undefined,
+      trainingRoles: values['training-roles'] === undefined ? undefined : list(values['training-roles'], '').filter((r) => r !== 'none'),
+      variants: values.variants === undefined ? undefined : list(values.variants, '').filter((v) => v !== 'none'),
       spineTargets: values['spine-targets'] ? Number(values['spine-targets']) : undefined,
       speedImages: Number(values['speed-images'] ?? 150),
       engine: values.engine === 'tfjs' ? 'tfjs' : 'torch',
@@ -142,7 +145,7 @@ async function main(): Promise<void> {
     if (failed?.error) process.stdout.write(`- speed: failed: ${failed.error}\n`);
     else if (r.speed) {
       const levels = r.speed.levels?.map((s, i) => `${i === 0 ? 'global' : `level ${i}`} ${s.toFixed(1)} s`).join(', ');
-      process.stdout.write(`- speed: ${r.speed.landmarks} landmarks → ${r.speed.images} images (${r.speed.meanSourceSize} px on average) in ${r.speed.seconds.toFixed(1)} s (network ${r.speed.networkSeconds.toFixed(1)} s${levels ? `: ${levels}` : ''}; search ${r.speed.propagateSeconds.toFixed(1)} s), model loaded once, no feature cache, in a fresh process\n`);
+      process.stdout.write(`- speed: ${r.speed.landmarks} landmarks → ${r.speed.images} images (${r.speed.meanSourceSize} px on average) in ${r.speed.seconds.toFixed(1)} s (network ${r.speed.networkSeconds.toFixed(1)} s${levels ? `: ${levels}` : ''}; search ${r.speed.propagateSeconds.toFixed(1)} s${r.speed.extraTemplateSeconds ? `, of which the extra-template pass ${r.speed.extraTemplateSeconds.toFixed(1)} s` : ''}), model loaded once, no feature cache, in a fresh process\n`);
     }
     for (const n of r.notes) process.stdout.write(`- ${n}\n`);
     const jsonPath = resolve(values.json ?? 'out/bench/landmarks.json');

@@ -1,13 +1,13 @@
 /**
  * `npm run bench -- landmarks --work <dir> [--train] [--budgets 10,30,60] [--ablation-minutes 10]
  *                             [--sets hand,spine] [--ablation-sets hand] [--spine-targets N] [--speed-images N]
- *                             [--engine torch|tfjs]`
+ *                             [--engine torch|tfjs] [--training-roles paper,ablate-…|none] [--variants pseudo,affine,…|none]`
  *
  * One-shot landmark accuracy of LD propagation beside its baselines, all in one process, on the team's
  * real data: hand (template 3167 → the other 8 images) and spine (the first training image → the 128
  * test images; errors also as a fraction of image height).
  * Rows: the template's coordinates scaled to the target, multi-scale NCC, NCC with the same affine
- * shape consensus as LD, LD plain (the paper's recipe and its plain argmax), the product default
+ * shape consensus as LD (and with the same pseudo-templates), LD plain (the paper's recipe and its plain argmax), the product default
  * (`--preset landmarks`, default propagation) at each pretraining budget, one row per training
  * ablation (one setting back to the paper's, same budget) and per propagation ablation (consensus,
  * cascade, refinement). Runs live in <work>/<set>/<role> (landmarkRuns.ts); `--train` trains the
@@ -19,7 +19,9 @@ import { join, resolve } from 'node:path';
 import { greyFromRecord, NccMatcher, scaledTemplate } from '../main/engine/landmarks/baselines';
 import { evaluateLandmarks, imageStem, type LandmarkEvaluation } from '../main/engine/landmarks/metrics';
 import type { ImageLandmarks, LandmarkTable, Point } from '../main/engine/landmarks/types';
+import { choosePseudoTemplates, fuseAnswers } from '../main/engine/landmarks/fusion';
 import { readImage } from '../main/io';
+import { DEFAULT_PSEUDO_TEMPLATES, type PseudoTemplateOptions } from '../main/jobs/extraTemplates';
 import { runPropagation, type PropagationJobOptions } from '../main/jobs/landmarkPropagation';
 import { readImageSize, readLandmarkFile, readSpineCsvFiles } from '../main/io/landmarks';
 import { readRunInfo, trainDefault, trainingAblations, trainRole, wallMinutesTo, type TrainContext } from './landmarkRuns';
@@ -88,7 +90,7 @@ function evaluate(set: LandmarkSet, images: ImageLandmarks[]): LandmarkEvaluatio
   return evaluateLandmarks({ landmarks: set.landmarks, images }, set.truth, { heightFraction: set.heightFraction, radiiPx: BENCH_RADII_PX });
 }
 
-async function baselines(set: LandmarkSet): Promise<MethodResult[]> {
+async function baselines(set: LandmarkSet, pseudo: PseudoTemplateOptions | false): Promise<MethodResult[]> {
   const templateRecord = await readImage(set.templateImage);
   const templateSize = { width: templateRecord.width, height: templateRecord.height };
   let t = performance.now();
@@ -110,16 +112,56 @@ async function baselines(set: LandmarkSet): Promise<MethodResult[]> {
     }
     const method = consensus === 'none' ? 'multi-scale NCC' : `multi-scale NCC + shape consensus (${consensus}, as LD's ${consensus === 'dense' ? 'default' : 'affine option'})`;
     out.push({ set: set.name, method, seconds: (performance.now() - t) / 1000, evaluation: evaluate(set, found) });
+    if (consensus === 'dense' && pseudo) {
+      t = performance.now();
+      const fused = await nccWithPseudoTemplates(set, found, pseudo);
+      out.push({ set: set.name, method: `${method} + ${pseudo.count} pseudo-templates (as LD's)`, seconds: (performance.now() - t) / 1000 + out[out.length - 1].seconds, evaluation: evaluate(set, fused) });
+    }
   }
   return out;
 }
 
-export type Propagation = Pick<PropagationJobOptions, 'consensus' | 'cascade' | 'refine'>;
+/**
+ * NCC's control for LD's pseudo-templates (main/jobs/pseudoTemplates.ts): the same choice of extra
+ * templates (NCC's own most confident answers) and the same fusion, over NCC + dense consensus.
+ */
+async function nccWithPseudoTemplates(set: LandmarkSet, firstPass: ImageLandmarks[], opts: PseudoTemplateOptions): Promise<ImageLandmarks[]> {
+  const mean = (im: ImageLandmarks) => {
+    const c = im.points.filter((p) => p).map((p) => p!.confidence ?? 0);
+    return c.length ? c.reduce((a, b) => a + b, 0) / c.length : null;
+  };
+  const chosen = choosePseudoTemplates(firstPass.map(mean), opts.count);
+  const matchers = await Promise.all(
+    chosen.map(async (k) => ({ k, matcher: new NccMatcher(greyFromRecord(await readImage(set.targets[k].path)), firstPass[k].points, { consensus: 'dense' }) })),
+  );
+  const out: ImageLandmarks[] = [];
+  for (const [i, target] of set.targets.entries()) {
+    const grey = greyFromRecord(await readImage(target.path));
+    const answers = matchers.filter((m) => m.k !== i).map((m) => m.matcher.match(grey));
+    const im = firstPass[i];
+    const fused = fuseAnswers(im.points, answers, opts.templateWeight, { x: 1 / grey.width, y: 1 / grey.height });
+    out.push({ ...im, points: im.points.map((p, k) => (p && fused[k] ? { ...p, ...fused[k]!.point } : p)) });
+    if ((i + 1) % 16 === 0) log(`  ncc (dense, pseudo-templates) ${set.name}: ${i + 1}/${set.targets.length}`);
+  }
+  return out;
+}
+
+export type Propagation = Pick<PropagationJobOptions, 'consensus' | 'cascade' | 'refine' | 'pseudoTemplates'>;
 
 /** The product's propagation defaults (PropagationJobOptions): what `propagate` does without options. */
 export const DEFAULT_PROPAGATION: Propagation = {};
 /** The paper's one-shot search: plain argmax, no cascade. */
-export const PAPER_PROPAGATION: Propagation = { consensus: 'none', cascade: false, refine: 'none' };
+export const PAPER_PROPAGATION: Propagation = { consensus: 'none', cascade: false, refine: 'none', pseudoTemplates: false };
+
+/** One propagation setting at a time away from the default: key (for --variants), label, options. */
+export const PROPAGATION_VARIANTS: Array<[string, string, Propagation]> = [
+  ['pseudo', `plus ${DEFAULT_PSEUDO_TEMPLATES.count} pseudo-templates (--pseudo-templates ${DEFAULT_PSEUDO_TEMPLATES.count})`, { pseudoTemplates: DEFAULT_PSEUDO_TEMPLATES }],
+  ['affine', 'consensus: affine instead of dense', { consensus: 'affine' }],
+  ['none', 'consensus: none (plain argmax)', { consensus: 'none' }],
+  ['cascade-off', 'cascade off', { cascade: false }],
+  ['refine-off', 'NCC refinement off', { refine: 'none' }],
+  ['global-only', 'cascade and refinement off (global level only)', { cascade: false, refine: 'none' }],
+];
 
 async function ld(set: LandmarkSet, run: string, step: number | undefined, method: string, p: Propagation, cacheDir: string): Promise<MethodResult> {
   const t = performance.now();
@@ -146,6 +188,8 @@ export interface SpeedResult {
   meanSourceSize: string;
   /** Network time of the global level and of each cascade level, seconds. */
   levels?: number[];
+  /** The extra-template pass, seconds (network included). */
+  extraTemplateSeconds?: number;
 }
 
 /** The speed goal: 19 landmarks, 150 radiographs (the hand images, cycled), no feature cache. */
@@ -164,6 +208,7 @@ export async function speed(model: string, count: number, p: Propagation = DEFAU
     propagateSeconds: res.timing.propagateMs / 1000,
     meanSourceSize: `${Math.round(sizes.reduce((s, z) => s + z.width, 0) / sizes.length)}×${Math.round(sizes.reduce((s, z) => s + z.height, 0) / sizes.length)}`,
     levels: res.timing.levelNetworkMs?.map((ms) => ms / 1000),
+    extraTemplateSeconds: res.timing.extraTemplateMs / 1000,
   };
 }
 
@@ -179,6 +224,10 @@ export interface LandmarkBenchOptions {
   sets: Array<'hand' | 'spine'>;
   /** Sets that get the one-change training ablations (default: every set; the paper's row always runs). */
   ablationSets?: Array<'hand' | 'spine'>;
+  /** Training roles to run (landmarkRuns.ts: paper, ablate-…; default all). */
+  trainingRoles?: string[];
+  /** Propagation ablations to run, by key (PROPAGATION_VARIANTS; default all). */
+  variants?: string[];
   spineTargets?: number;
   speedImages?: number;
   cacheDir: string;
@@ -206,7 +255,7 @@ export async function landmarkBench(o: LandmarkBenchOptions) {
   for (const name of o.sets) {
     const set = name === 'hand' ? await handSet() : await spineSet(o.spineTargets);
     log(`landmarks: ${set.name}, ${set.targets.length} targets, ${set.landmarks.length} landmarks`);
-    results.push(...(await baselines(set)));
+    results.push(...(await baselines(set, !o.variants || o.variants.includes('pseudo') ? DEFAULT_PSEUDO_TEMPLATES : false)));
     const ctx: TrainContext = { cli: o.cli, engine: o.engine, images: set.trainImages, log };
     const dir = (role: string) => join(o.work, set.name, role);
     const cache = join(o.cacheDir, set.name);
@@ -224,19 +273,15 @@ export async function landmarkBench(o: LandmarkBenchOptions) {
     if (mainStep !== undefined) {
       speedModel ??= { run: defaultRun, step: mainStep };
       // one propagation setting at a time away from the default (dense consensus, cascade, NCC refinement)
-      const variants: Array<[string, Propagation]> = [
-        [`  ${main} min, consensus: affine instead of dense`, { consensus: 'affine' }],
-        [`  ${main} min, consensus: none (plain argmax)`, { consensus: 'none' }],
-        [`  ${main} min, cascade off`, { cascade: false }],
-        [`  ${main} min, NCC refinement off`, { refine: 'none' }],
-        [`  ${main} min, cascade and refinement off (global level only)`, { cascade: false, refine: 'none' }],
-      ];
-      for (const [label, p] of variants) results.push(await ld(set, defaultRun, mainStep, label, p, cache));
+      for (const [key, label, p] of PROPAGATION_VARIANTS) {
+        if (!o.variants || o.variants.includes(key)) results.push(await ld(set, defaultRun, mainStep, `  ${main} min, ${label}`, p, cache));
+      }
     }
     const a = o.ablationMinutes;
     const base = steps.get(a);
     if (base === undefined) notes.push(`${set.name}: the ablations compare with the default at ${a} min, which is not among the budgets`);
     for (const role of trainingAblations()) {
+      if (o.trainingRoles && !o.trainingRoles.includes(role.role)) continue;
       if (role.role !== 'paper' && o.ablationSets && !o.ablationSets.includes(set.name as 'hand' | 'spine')) continue;
       const run = dir(role.role);
       if (!trainRole(ctx, run, role, a, o.train)) {

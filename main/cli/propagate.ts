@@ -12,10 +12,11 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { imageStem } from '../engine/landmarks/metrics';
 import type { ConsensusMode } from '../engine/landmarks/propagate';
-import type { LandmarkScheme, LandmarkTable } from '../engine/landmarks/types';
+import type { LandmarkScheme, LandmarkTable, Point } from '../engine/landmarks/types';
 import type { InputFit } from '../engine/infer/preprocess';
 import { listImageFiles } from '../io';
 import { runPropagation, type CascadeRequest } from '../jobs/landmarkPropagation';
+import type { PseudoTemplateOptions } from '../jobs/extraTemplates';
 import { BUILTIN_SCHEME_IDS, loadBuiltinScheme, loadSchemeFile, readLandmarkFile, writeLandmarkFile, type BuiltinSchemeId } from '../io/landmarks';
 import { executionProvidersArg, numberArg, oneOf, parseCommandArgs, runSubcommand, UsageError } from './args';
 import { ProgressBar } from './progressBar';
@@ -25,6 +26,9 @@ export const PROPAGATE_USAGE = `  ld-studio propagate --model <run-dir|checkpoin
       One-shot landmarks: find the template's landmarks on every image of <dir>. The template file
       (.mrk.json, .csv long or wide, .txt ISBI, .json COCO) holds the points of --template-image
       (when it holds several images, the entry named like --template-image is used).
+      --template-images DIR  every image of the template file is a template, found in DIR by file name or
+                           stem (001 → 001.tif); the first (or --template-image) leads, and each image's
+                           points are the robust centre of all the templates' answers
       Writes <out>/landmarks.csv (image,landmark,x,y,confidence), <out>/<image>.mrk.json per image
       and <out>/landmarks.coco.json. Confidence in [0, 1]: review the lowest first.
       --scheme ID|file.json  landmark names/order (${BUILTIN_SCHEME_IDS.join(', ')}, or a JSON scheme)
@@ -39,6 +43,13 @@ export const PROPAGATE_USAGE = `  ld-studio propagate --model <run-dir|checkpoin
       --cascade-radius R   search half-width per level, in that level's px (default 4)
       --refine ncc|none    a last NCC step in two windows, at 512 px and at the original resolution
                            (≤ 1024 px) (default ncc)
+      --pseudo-templates N|off   after the template alone, the N images it reached most confidently serve
+                           as extra templates (their propagated points as labels); a point that all the
+                           templates' robust centre outvotes is moved there (default off: the template
+                           alone, as the paper; N = 4 when given without the others below)
+      --template-weight W  the template's vote against each extra template's 1 (default 1)
+      --pseudo-gate G|none   keep the template's own answer unless it lies more than G·σ from the fused
+                           point (default 1); none: every point takes the fused point
       --size N             network input side (default: the training base size, size·512/448)
       --sigma S            centre-sensitive σ in network px (default: the run's, scaled to --size)
       --fit square|long-side   square (default, as training) or keep the aspect ratio
@@ -52,6 +63,7 @@ const OPTIONS = {
   model: { type: 'string' },
   template: { type: 'string' },
   'template-image': { type: 'string' },
+  'template-images': { type: 'string' },
   images: { type: 'string' },
   out: { type: 'string' },
   scheme: { type: 'string' },
@@ -60,6 +72,9 @@ const OPTIONS = {
   'cascade-size': { type: 'string' },
   'cascade-radius': { type: 'string' },
   refine: { type: 'string' },
+  'pseudo-templates': { type: 'string' },
+  'template-weight': { type: 'string' },
+  'pseudo-gate': { type: 'string' },
   size: { type: 'string' },
   sigma: { type: 'string' },
   fit: { type: 'string' },
@@ -101,24 +116,74 @@ function cascadeOption(values: { cascade?: string; 'cascade-size'?: string; 'cas
   return { ...(inputSize !== undefined ? { inputSize } : {}), ...(radius !== undefined ? { radius } : {}) };
 }
 
+function pseudoTemplatesOption(values: { 'pseudo-templates'?: string; 'template-weight'?: string; 'pseudo-gate'?: string }): Partial<PseudoTemplateOptions> | false {
+  const templateWeight = numberArg(values['template-weight'], 'template-weight', { min: 0.01 });
+  const gateArg = values['pseudo-gate'];
+  const gate = gateArg === 'none' ? null : numberArg(gateArg, 'pseudo-gate', { min: 0 });
+  const tuned = templateWeight !== undefined || gateArg !== undefined;
+  const count = values['pseudo-templates'] === 'off' ? 0 : numberArg(values['pseudo-templates'], 'pseudo-templates', { integer: true, min: 0 });
+  if (!count) {
+    if (tuned) throw new UsageError('--template-weight and --pseudo-gate tune the pseudo-templates: add --pseudo-templates N');
+    return false;
+  }
+  return { count, ...(templateWeight !== undefined ? { templateWeight } : {}), ...(gate !== undefined ? { gate } : {}) };
+}
+
+/** The file of `dir` for a template entry's image name: the same file name, else the only file with its stem (`001` → `001.tif`). */
+function locateTemplateImage(files: string[], name: string, dir: string): string {
+  const byName = files.find((f) => basename(f) === basename(name));
+  if (byName) return byName;
+  const byStem = files.filter((f) => imageStem(basename(f)) === imageStem(name));
+  if (byStem.length === 1) return byStem[0];
+  if (byStem.length > 1) throw new UsageError(`--template-images ${dir}: ${byStem.length} images have the stem of '${name}' (${byStem.map((f) => basename(f)).join(', ')}): rename one`);
+  throw new UsageError(`--template-images ${dir}: no image for the template entry '${name}' (looked for that file name and its stem)`);
+}
+
+interface Templates {
+  image: string;
+  points: Array<Point | null>;
+  extra: Array<{ image: string; points: Array<Point | null> }>;
+  landmarks: string[];
+}
+
+/** The template (and, with --template-images, every other entry of the file as an extra template). */
+async function readTemplates(values: { template?: string; 'template-image'?: string; 'template-images'?: string }, scheme: LandmarkScheme | undefined): Promise<Templates> {
+  const templateFile = resolve(values.template!);
+  if (!existsSync(templateFile)) throw new UsageError(`--template ${values.template}: file not found`);
+  const chosen = values['template-image'] ? resolve(values['template-image']) : null;
+  if (chosen && !existsSync(chosen)) throw new UsageError(`--template-image ${values['template-image']}: file not found`);
+  const strip = (points: ReadonlyArray<Point | null>) => points.map((p) => (p ? { x: p.x, y: p.y } : null));
+  if (!values['template-images']) {
+    if (!chosen) throw new UsageError('--template-image is required (or --template-images <dir> with a template file that names its images)');
+    const table = await readLandmarkFile(templateFile, { scheme, image: basename(chosen) });
+    return { image: chosen, points: strip(templateEntry(table, chosen, templateFile).points), extra: [], landmarks: table.landmarks };
+  }
+  const dir = resolve(values['template-images']);
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new UsageError(`--template-images ${values['template-images']}: folder not found`);
+  const table = await readLandmarkFile(templateFile, { scheme });
+  const files = await listImageFiles(dir);
+  const located = table.images.map((entry) => ({ image: resolve(locateTemplateImage(files, entry.image, values['template-images']!)), points: strip(entry.points) }));
+  const main = chosen ? located.find((l) => l.image === chosen) : located[0];
+  if (!main) throw new UsageError(`--template-image ${values['template-image']} is not one of the template file's images in ${values['template-images']}`);
+  return { image: main.image, points: main.points, extra: located.filter((l) => l !== main), landmarks: table.landmarks };
+}
+
 async function propagate(args: string[]): Promise<number> {
   const values = parseCommandArgs(args, OPTIONS);
-  for (const name of ['model', 'template', 'template-image', 'images', 'out'] as const) {
+  for (const name of ['model', 'template', 'images', 'out'] as const) {
     if (!values[name]) throw new UsageError(`--${name} is required`);
   }
   const imagesDir = resolve(values.images!);
   if (!existsSync(imagesDir) || !statSync(imagesDir).isDirectory()) throw new UsageError(`--images ${values.images}: folder not found`);
-  const templateImage = resolve(values['template-image']!);
-  if (!existsSync(templateImage)) throw new UsageError(`--template-image ${values['template-image']}: file not found`);
   const templateFile = resolve(values.template!);
-  if (!existsSync(templateFile)) throw new UsageError(`--template ${values.template}: file not found`);
   const out = resolve(values.out!);
   const scheme = await loadScheme(values.scheme);
 
-  const template = await readLandmarkFile(templateFile, { scheme, image: basename(templateImage) });
-  const entry = templateEntry(template, templateImage, templateFile);
-  const images = (await listImageFiles(imagesDir)).filter((p) => resolve(p) !== templateImage);
-  if (!images.length) throw new Error(`${imagesDir}: no images to propagate to (besides the template image)`);
+  const template = await readTemplates(values, scheme);
+  const templateImage = template.image;
+  const templatePaths = new Set([templateImage, ...template.extra.map((e) => e.image)]);
+  const images = (await listImageFiles(imagesDir)).filter((p) => !templatePaths.has(resolve(p)));
+  if (!images.length) throw new Error(`${imagesDir}: no images to propagate to (besides the template images)`);
   mkdirSync(out, { recursive: true });
 
   const cancel = { cancelled: false };
@@ -135,7 +200,8 @@ async function propagate(args: string[]): Promise<number> {
       step: numberArg(values.step, 'step', { integer: true, min: 0 }),
       templateImage,
       landmarks: template.landmarks,
-      templatePoints: entry.points.map((p) => (p ? { x: p.x, y: p.y } : null)),
+      templatePoints: template.points,
+      extraTemplates: template.extra,
       images: images.map((path) => ({ path, name: basename(path) })),
       size: numberArg(values.size, 'size', { integer: true, min: 16 }),
       sigma: numberArg(values.sigma, 'sigma', { min: 0.1 }),
@@ -143,6 +209,7 @@ async function propagate(args: string[]): Promise<number> {
       consensus: oneOf<ConsensusMode>(values.consensus, 'consensus', ['dense', 'affine', 'prior', 'none']),
       cascade: cascadeOption(values),
       refine: oneOf(values.refine, 'refine', ['none', 'ncc'] as const),
+      pseudoTemplates: pseudoTemplatesOption(values),
       threads: numberArg(values.threads, 'threads', { integer: true, min: 0 }),
       executionProviders: executionProvidersArg(values.ep, 'cpu').providers,
       cacheDir: values['no-cache'] ? null : join(out, '.ld-cache'),
@@ -175,7 +242,7 @@ async function propagate(args: string[]): Promise<number> {
       markups: markups.length,
       images: table.images.length,
       landmarks: table.landmarks.length,
-      template: { image: templateImage, file: templateFile, placed: entry.points.filter(Boolean).length },
+      template: { image: templateImage, file: templateFile, placed: template.points.filter(Boolean).length, extraTemplates: template.extra.map((e) => e.image) },
       failures: result.failures,
       cancelled: result.cancelled,
       settings: result.settings,

@@ -108,7 +108,13 @@ export async function propagateLandmarks(session: Session, jobId: string, runId:
         images: present.map((im) => ({ path: store.imagePath(im), name: im.id })),
         cacheDir: join(store.dir, 'cache', 'features'),
       },
-      { cancel: job.token, onEvent: (e) => job.progress(e.done, byId.get(e.image)?.name ?? e.image) },
+      {
+        cancel: job.token,
+        onEvent: (e) => {
+          job.total = e.total; // two passes with pseudo-templates
+          job.progress(e.done, byId.get(e.image)?.name ?? e.image);
+        },
+      },
     );
     for (const f of result.failures) failed.push({ path: f.image, reason: f.error });
     const now = new Date().toISOString();

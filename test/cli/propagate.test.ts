@@ -173,6 +173,71 @@ describe('propagate', () => {
     expect(bad.stderr).toMatch(/--cascade-size and --cascade-radius set the cascade/);
   });
 
+  test('pseudo-templates: the other image as an extra template, fused or gated, still finds the shifted points; tuning without them is a usage error', async () => {
+    for (const extra of [['--pseudo-templates', '1', '--pseudo-gate', 'none'], ['--pseudo-templates', '1', '--template-weight', '0.5']]) {
+      const out2 = join(root, `out-${extra.join('')}`);
+      const r = await cli([...base(out2), ...extra, '--no-cache']);
+      expect(r.code, `${extra.join(' ')}: ${r.stderr}`).toBe(0);
+      const table = await readLandmarkFile(join(out2, 'landmarks.csv'));
+      expect(table.images).toHaveLength(2);
+      for (const img of table.images) {
+        const [dx, dy] = SHIFTS[img.image];
+        img.points.forEach((p, i) => {
+          expect(Math.hypot(p!.x - (POINTS[i].x + dx), p!.y - (POINTS[i].y + dy)), `${extra.join(' ')} ${img.image} ${i}`).toBeLessThan(3);
+          expect(p!.confidence).toBeGreaterThanOrEqual(0);
+          expect(p!.confidence).toBeLessThanOrEqual(1);
+        });
+      }
+    }
+    const bad = await cli([...base(join(root, 'x')), '--template-weight', '2']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/add --pseudo-templates N/);
+    const badGate = await cli([...base(join(root, 'x')), '--pseudo-templates', '2', '--pseudo-gate', 'wide']);
+    expect(badGate.code).toBe(2);
+    expect(badGate.stderr).toMatch(/--pseudo-gate expects/);
+  });
+
+  test('several templates (--template-images): every entry of the file is a template, found by name or stem; the others are fused', async () => {
+    const names = ['Sella', 'Nasion', 'A point', 'B, point', 'Menton'];
+    const [ax, ay] = SHIFTS['shift-a.png'];
+    const two = join(root, 'two-templates.csv');
+    // the second template is named by its stem only
+    await writeLandmarkFile(two, { landmarks: names, images: [
+      { image: 'template.png', width: W, height: H, points: POINTS },
+      { image: 'shift-a', width: W, height: H, points: POINTS.map((p) => ({ x: p.x + ax, y: p.y + ay })) },
+    ] });
+    const out2 = join(root, 'out-two');
+    const args = base(out2).map((a) => (a === templateCsv ? two : a)).filter((a, i, all) => a !== '--template-image' && all[i - 1] !== '--template-image');
+    const r = await cli([...args, '--template-images', images, '--no-cache']);
+    expect(r.code, r.stderr).toBe(0);
+    const table = await readLandmarkFile(join(out2, 'landmarks.csv'));
+    expect(table.images.map((i) => i.image)).toEqual(['shift b.png']); // both templates are left out of the targets
+    const [dx, dy] = SHIFTS['shift b.png'];
+    table.images[0].points.forEach((p, i) => expect(Math.hypot(p!.x - (POINTS[i].x + dx), p!.y - (POINTS[i].y + dy)), names[i]).toBeLessThan(3));
+
+    // the second template votes: labelled 8 px to the right of the anatomy, it pulls every answer half way (two votes: the midpoint)
+    await writeLandmarkFile(two, { landmarks: names, images: [
+      { image: 'template.png', width: W, height: H, points: POINTS },
+      { image: 'shift-a', width: W, height: H, points: POINTS.map((p) => ({ x: p.x + ax + 8, y: p.y + ay })) },
+    ] });
+    const pulled = await cli([...args, '--template-images', images, '--no-cache']);
+    expect(pulled.code, pulled.stderr).toBe(0);
+    const moved = await readLandmarkFile(join(out2, 'landmarks.csv'));
+    moved.images[0].points.forEach((p, i) => {
+      expect(Math.abs(p!.x - (POINTS[i].x + dx + 4)), names[i]).toBeLessThan(2);
+      expect(Math.abs(p!.y - (POINTS[i].y + dy)), names[i]).toBeLessThan(2);
+    });
+
+    const missing = join(root, 'missing-template.csv');
+    await writeLandmarkFile(missing, { landmarks: names, images: [{ image: 'template.png', points: POINTS }, { image: 'nowhere.png', points: POINTS }] });
+    const bad = await cli([...args.map((a) => (a === two ? missing : a)), '--template-images', images]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/no image for the template entry 'nowhere\.png'/);
+    const none = await cli(args);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/--template-image is required \(or --template-images/);
+  });
+
   test('an unreadable image is reported and skipped; the others are done', async () => {
     const dir = join(root, 'with-bad');
     mkdirSync(dir);
