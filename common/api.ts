@@ -49,6 +49,8 @@ export interface ImageEntry {
   missingReason?: string;
   /** DICOM only: what the exporters and the viewer need. */
   dicom?: { sopInstanceUid: string; modality?: string; photometric?: string };
+  /** What import found doubtful (e.g. the same pixels as another image, a damaged-looking decode); the image is used all the same. */
+  warnings?: string[];
 }
 
 export interface ImportFailure {

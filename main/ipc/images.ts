@@ -6,6 +6,8 @@ import type { ImageEntry, ImportFailure } from '../../common/api';
 import { readImage } from '../io';
 import { ImageReadError, type ImageRecord } from '../io/imageRecord';
 import { scanFolder } from '../io/listImageFiles';
+import { sha256OfFile, sha256OfPixels } from '../io/contentHash';
+import { ImageTwins } from './importTwins';
 import { thumbnailFromRecord } from '../io/imagePreview';
 import { removeMaskFiles } from '../project/masks';
 import { encodePng, pngDataUrl } from '../io/raster/pngEncode';
@@ -52,7 +54,9 @@ export interface ImportResult {
  * Import files and folders (recursively) into the project. Each file is read and decoded with main/io
  * (size, format, DICOM identity; a damaged file fails here, not later in training); failures are
  * listed with their reason and the rest imported; a file already in the project (same path, or same
- * DICOM SOP Instance UID) is skipped. Progress as `job:progress`; cancel keeps what was imported.
+ * DICOM SOP Instance UID) is skipped. A copy by content (the same bytes, or the same pixels) is
+ * imported with a warning on the image naming the earlier one. Progress as `job:progress`; cancel
+ * keeps what was imported.
  */
 export async function importImages(session: Session, store: ProjectStore, jobId: string, paths: readonly string[]): Promise<ImportResult> {
   const result: ImportResult = { imported: [], failed: [], skipped: 0, skippedFiles: [] };
@@ -81,6 +85,7 @@ export async function importImages(session: Session, store: ProjectStore, jobId:
     // each SOP Instance UID → where it is already: the project's image, or a file earlier in this import
     const knownUids = new Map<string, string>();
     for (const im of store.data.images) if (im.dicom?.sopInstanceUid) knownUids.set(im.dicom.sopInstanceUid, `image ${im.id} (${im.name}) of the project`);
+    const twins = new ImageTwins(store.data.images);
     job.total = files.length;
     for (const [i, file] of files.entries()) {
       if (job.cancelled || store.isClosed) break;
@@ -94,6 +99,8 @@ export async function importImages(session: Session, store: ProjectStore, jobId:
           if (twin) skip(file, `the same DICOM image (SOP Instance UID ${uid}) as ${twin}`);
           else {
             if (uid) knownUids.set(uid, `${file}, imported just before`);
+            const prints = { sha256: await sha256OfFile(file), pixelSha256: sha256OfPixels(record) };
+            const warnings = [twins.check(prints, `${file}, imported just before`)].filter((w): w is string => w !== undefined);
             const image = store.change('images imported', (data) => {
               const stored: StoredImage = {
                 id: `img-${data.nextImageNumber++}`,
@@ -103,7 +110,9 @@ export async function importImages(session: Session, store: ProjectStore, jobId:
                 width: record.width,
                 height: record.height,
                 addedAt: new Date().toISOString(),
+                ...prints,
               };
+              if (warnings.length) stored.warnings = warnings;
               if (record.dicom) {
                 stored.dicom = { sopInstanceUid: record.dicom.sopInstanceUID };
                 if (record.dicom.modality) stored.dicom.modality = record.dicom.modality;

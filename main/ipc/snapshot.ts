@@ -32,6 +32,7 @@ export function landmarkSetsOf(store: ProjectStore): LandmarkSetInfo[] {
 export function imageEntryOf(store: ProjectStore, image: StoredImage): ImageEntry {
   const entry: ImageEntry = { id: image.id, name: image.name, path: image.path, format: image.format, width: image.width, height: image.height };
   if (image.dicom) entry.dicom = { ...image.dicom };
+  if (image.warnings?.length) entry.warnings = [...image.warnings];
   const missing = store.missingReason(image);
   if (missing) {
     entry.missing = true;

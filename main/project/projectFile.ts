@@ -32,6 +32,11 @@ const storedImage = z.object({
   /** mm per pixel (row, column), when the file states it. */
   spacing: z.tuple([finite, finite]).optional(),
   addedAt: isoTime,
+  /** SHA-256 of the file and of its decoded pixels at import (main/io/contentHash.ts); absent before they were recorded. */
+  sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  pixelSha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
+  /** What import found doubtful about the image (a duplicate, an implausible decode); shown, never blocking. */
+  warnings: z.array(z.string()).optional(),
 });
 
 const landmarkSet = z.object({

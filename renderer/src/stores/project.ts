@@ -11,7 +11,8 @@ export const useProjectStore = defineStore('project', () => {
   const recent = ref<RecentProject[]>([]);
   const busy = ref(false);
   const importJobId = ref<string | null>(null);
-  const lastImport = ref<{ imported: number; failed: ImportFailure[]; skipped: ImportFailure[] } | null>(null);
+  /** The last import's outcome; `warned` names the images imported with a warning (a copy, a doubtful decode). */
+  const lastImport = ref<{ imported: number; failed: ImportFailure[]; skipped: ImportFailure[]; warned: ImportFailure[] } | null>(null);
 
   const images = computed<ImageEntry[]>(() => snapshot.value?.images ?? []);
   const imageById = computed(() => new Map(images.value.map((i) => [i.id, i])));
@@ -61,7 +62,8 @@ export const useProjectStore = defineStore('project', () => {
   /** Import files/folders; progress arrives as job:progress under `importJobId`. */
   async function importPaths(paths: string[]): Promise<void> {
     const res = await useJobStore().track('import', importJobId, (jobId) => useApi().invoke('images:import', { jobId, paths }));
-    lastImport.value = { imported: res.imported.length, failed: res.failed, skipped: res.skippedFiles };
+    const warned = res.imported.flatMap((im) => (im.warnings?.length ? [{ path: im.name, reason: im.warnings.join('; ') }] : []));
+    lastImport.value = { imported: res.imported.length, failed: res.failed, skipped: res.skippedFiles, warned };
     await refresh();
   }
   async function removeImages(imageIds: string[]): Promise<void> {
