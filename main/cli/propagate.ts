@@ -29,6 +29,8 @@ export const PROPAGATE_USAGE = `  ld-studio propagate --model <run-dir|checkpoin
       --template-images DIR  every image of the template file is a template, found in DIR by file name or
                            stem (001 → 001.tif); the first (or --template-image) leads, and each image's
                            points are the robust centre of all the templates' answers
+      --extra-template-levels on|off  run the cascade for every extra template (default: on for labelled
+                           templates, off for pseudo-templates)
       Writes <out>/landmarks.csv (image,landmark,x,y,confidence), <out>/<image>.mrk.json per image
       and <out>/landmarks.coco.json. Confidence in [0, 1]: review the lowest first.
       --scheme ID|file.json  landmark names/order (${BUILTIN_SCHEME_IDS.join(', ')}, or a JSON scheme)
@@ -64,6 +66,7 @@ const OPTIONS = {
   template: { type: 'string' },
   'template-image': { type: 'string' },
   'template-images': { type: 'string' },
+  'extra-template-levels': { type: 'string' },
   images: { type: 'string' },
   out: { type: 'string' },
   scheme: { type: 'string' },
@@ -128,6 +131,8 @@ function pseudoTemplatesOption(values: { 'pseudo-templates'?: string; 'template-
   }
   return { count, ...(templateWeight !== undefined ? { templateWeight } : {}), ...(gate !== undefined ? { gate } : {}) };
 }
+
+const onOff = (v: 'on' | 'off' | undefined) => (v === undefined ? undefined : v === 'on');
 
 /** The file of `dir` for a template entry's image name: the same file name, else the only file with its stem (`001` → `001.tif`). */
 function locateTemplateImage(files: string[], name: string, dir: string): string {
@@ -202,6 +207,7 @@ async function propagate(args: string[]): Promise<number> {
       landmarks: template.landmarks,
       templatePoints: template.points,
       extraTemplates: template.extra,
+      extraTemplateLevels: onOff(oneOf(values['extra-template-levels'], 'extra-template-levels', ['on', 'off'] as const)),
       images: images.map((path) => ({ path, name: basename(path) })),
       size: numberArg(values.size, 'size', { integer: true, min: 16 }),
       sigma: numberArg(values.sigma, 'sigma', { min: 0.1 }),

@@ -7,9 +7,8 @@
  * - Pseudo-templates (`--pseudo-templates N`): after the template alone has been propagated, the
  *   images it reached most confidently serve as templates with their propagated points as labels.
  *   Nothing is added by hand; as in multi-atlas methods, the unlabelled images themselves vote.
- * An extra template is searched like the template's first level (shape consensus and global search)
- * and refined by NCC with its own patches; the learned fine levels are the template's alone (they cost
- * the most network time).
+ * An extra template is searched like the template: shape consensus and global search, the learned
+ * fine levels when the job provides them (`fineLevels`), and NCC with its own patches.
  */
 import type { GreyImage } from '../engine/landmarks/baselines/greyImage';
 import { withDenseCentreEmbedding, type ImageFeatures } from '../engine/landmarks/features';
@@ -42,6 +41,14 @@ export interface ExtraTemplate {
   points: Array<Point | null>;
   /** When it is one of the propagated images: that image's index (it does not vote on itself). */
   imageIndex?: number;
+  /** Run the fine levels (ctx.fineLevels) for its answers. */
+  cascade: boolean;
+}
+
+/** The learned fine levels (the cascade) for any template: prepared once per template, run per target. */
+export interface FineLevels<Prepared = unknown> {
+  prepare(templateGrey: GreyImage, points: Array<Point | null>): Promise<Prepared>;
+  refine(prepared: Prepared, targetGrey: GreyImage, starts: Array<Point | null>, scale: { x: number; y: number }): Promise<Array<Point | null>>;
 }
 
 export interface ExtraTemplateContext {
@@ -55,6 +62,8 @@ export interface ExtraTemplateContext {
   templatePatches: Array<ReturnType<typeof templatePatches>>;
   /** Size the NCC regions by the consensus's local scale, as the job does. */
   affineScale: boolean;
+  /** The cascade, run for the answers of the extra templates that ask for it (absent: global level and NCC only). */
+  fineLevels?: FineLevels;
   cancel?: { cancelled: boolean };
   onProgress?: (done: number, total: number) => void;
 }
@@ -72,16 +81,18 @@ function meanConfidence(points: ReadonlyArray<PropagatedPoint | null>): number |
 }
 
 /** The `count` images propagated most confidently (mean confidence of their points), as extra templates. */
-export function pseudoTemplates(images: PropagatedImage[], count: number): ExtraTemplate[] {
+export function pseudoTemplates(images: PropagatedImage[], count: number, cascade: boolean): ExtraTemplate[] {
   return choosePseudoTemplates(images.map((im) => meanConfidence(im.points)), count).map((index) => ({
     path: images[index].path,
     points: images[index].points.map((p) => (p ? { x: p.x, y: p.y } : null)),
     imageIndex: index,
+    cascade,
   }));
 }
 
 interface PreparedTemplate {
   imageIndex?: number;
+  fine?: unknown;
   features: ImageFeatures;
   queries: ReturnType<typeof templateQueries>;
   patches: Array<ReturnType<typeof templatePatches>>;
@@ -102,8 +113,15 @@ export async function fuseWithExtraTemplates(
   const prepared: PreparedTemplate[] = [];
   for (const e of extras) {
     const features = withDenseCentreEmbedding(await ctx.featuresOf(e.path));
-    const grey = ctx.refineSteps.length ? await ctx.greyOf(e.path) : null;
-    prepared.push({ imageIndex: e.imageIndex, features, queries: templateQueries(features, e.points), patches: grey ? ctx.refineSteps.map((s) => templatePatches(grey, e.points, s)) : [] });
+    const fine = e.cascade ? ctx.fineLevels : undefined;
+    const grey = ctx.refineSteps.length || fine ? await ctx.greyOf(e.path) : null;
+    prepared.push({
+      imageIndex: e.imageIndex,
+      features,
+      queries: templateQueries(features, e.points),
+      patches: grey && ctx.refineSteps.length ? ctx.refineSteps.map((s) => templatePatches(grey, e.points, s)) : [],
+      fine: grey && fine ? await fine.prepare(grey, e.points) : undefined,
+    });
   }
   const out: Array<Array<PropagatedPoint | null>> = [];
   for (const [i, im] of images.entries()) {
@@ -115,13 +133,15 @@ export async function fuseWithExtraTemplates(
       continue;
     }
     const target = await ctx.featuresOf(im.path);
-    const grey = ctx.refineSteps.length ? await ctx.greyOf(im.path) : null;
+    const grey = ctx.refineSteps.length || ctx.fineLevels ? await ctx.greyOf(im.path) : null;
     const answers: Array<Array<Point | null>> = [];
     for (const e of voters) {
       const global = propagateGlobal(e.features, e.queries, target, { consensus: ctx.consensus, consensusRadius: ctx.consensusRadius });
       const scale = ctx.affineScale ? affineScale(global.affine) : { x: 1, y: 1 };
+      let starts: Array<Point | null> = global.points.map((g) => (g ? { x: g.x, y: g.y } : null));
+      if (ctx.fineLevels && grey && e.fine !== undefined) starts = await ctx.fineLevels.refine(e.fine, grey, starts, scale);
       answers.push(
-        global.points.map((g, k) => {
+        starts.map((g, k) => {
           if (!g) return null;
           let p: Point = { x: g.x, y: g.y };
           ctx.refineSteps.forEach((step, j) => {
