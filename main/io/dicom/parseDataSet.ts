@@ -82,9 +82,31 @@ function metaEnd(bytes: Uint8Array): number | undefined {
 }
 
 /**
+ * The data set's own encoding when it contradicts the meta header's transfer syntax: Implicit VR
+ * behind a header that says Explicit VR (some writers do that; dicom-parser then reads a length out
+ * of the next tag and overruns), Explicit VR behind one that says Implicit VR (dicom-parser then
+ * "parses" garbage and finds no Pixel Data), or little-endian data behind a big-endian syntax.
+ */
+function encodingMismatch(bytes: Uint8Array, uid: string | undefined): DecodeFailure | undefined {
+  const end = metaEnd(bytes);
+  if (!uid || end === undefined) return undefined;
+  const declared = lookupTransferSyntax(uid);
+  if (!declared.encoding || declared.deflated) return undefined;
+  const found = inferTransferSyntax(bytes, end);
+  if (!found) return undefined;
+  const actual = lookupTransferSyntax(found);
+  if (actual.explicitVR === declared.explicitVR && actual.littleEndian === declared.littleEndian) return undefined;
+  const says = (t: TransferSyntax) => `${t.explicitVR ? 'Explicit' : 'Implicit'} VR${t.littleEndian ? '' : ' Big Endian'}`;
+  return new DecodeFailure(
+    `the data set is encoded in ${says(actual)} although its transfer syntax ${uid} says ${says(declared)}; ` +
+      'the program that wrote it is faulty — export the image again from its source',
+    'corrupt',
+  );
+}
+
+/**
  * Explains a data set dicom-parser could not parse when the meta header tells why: a transfer syntax
- * this reader does not support, or an Implicit VR data set behind a meta header that says Explicit VR
- * (some writers do that; dicom-parser then reads a length out of the next tag and overruns).
+ * this reader does not support, or a data set encoded otherwise than its transfer syntax says.
  */
 function checkSyntaxOfUnparsable(bytes: Uint8Array): void {
   let meta: DataSet;
@@ -96,16 +118,8 @@ function checkSyntaxOfUnparsable(bytes: Uint8Array): void {
   const uid = text(meta, TRANSFER_SYNTAX_UID);
   // a data set we cannot parse in a syntax we cannot decode anyway: the syntax is the news
   if (uid && !lookupTransferSyntax(uid).encoding) throw new DecodeFailure(unsupportedTransferSyntaxReason(lookupTransferSyntax(uid)), 'unsupported-transfer-syntax');
-  const end = metaEnd(bytes);
-  if (end === undefined) return;
-  const found = inferTransferSyntax(bytes, end);
-  if (uid && found && lookupTransferSyntax(uid).explicitVR && found === '1.2.840.10008.1.2') {
-    throw new DecodeFailure(
-      `the data set is encoded in Implicit VR although its transfer syntax ${uid} says Explicit VR; ` +
-        'the program that wrote it is faulty — export the image again from its source',
-      'corrupt',
-    );
-  }
+  const mismatch = encodingMismatch(bytes, uid);
+  if (mismatch) throw mismatch;
 }
 
 export function parseDataSet(bytes: Uint8Array): ParsedDicom {
@@ -113,7 +127,11 @@ export function parseDataSet(bytes: Uint8Array): ParsedDicom {
     if (hasPreamble(bytes)) {
       try {
         const dataSet = parseWith(bytes);
-        const uid = text(dataSet, TRANSFER_SYNTAX_UID) ?? '1.2.840.10008.1.2.1';
+        const declared = text(dataSet, TRANSFER_SYNTAX_UID);
+        // parsed in the wrong encoding, the data set is garbage that may still parse
+        const mismatch = encodingMismatch(bytes, declared);
+        if (mismatch) throw mismatch;
+        const uid = declared ?? '1.2.840.10008.1.2.1';
         return { dataSet, transferSyntax: lookupTransferSyntax(uid) };
       } catch (err) {
         checkSyntaxOfUnparsable(bytes);
