@@ -11,7 +11,9 @@ import SegmentMode from './SegmentMode.vue';
 import TemplateMode from './TemplateMode.vue';
 import TrainMode from './TrainMode.vue';
 
-export type ModeId = 'project' | 'import' | 'train' | 'template' | 'review' | 'segment' | 'export';
+import type { ModeId } from './modeIds';
+
+export type { ModeId };
 
 export interface Mode {
   id: ModeId;
