@@ -329,10 +329,11 @@ export interface IpcChannels {
   'landmarks:setTemplate': { request: { imageId: string; setId?: string; names?: string[] }; response: TemplateState };
   /** Place, move (point) or remove (null) one template landmark. */
   'landmarks:setTemplatePoint': { request: { name: string; point: XY | null }; response: TemplateState };
-  /** Propagate the template to the other images (or `imageIds`); progress as `job:progress`. */
+  /** Propagate the template to the other images (or `imageIds`; by default those not accepted), the accepted images as templates too; progress as `job:progress`. */
   'landmarks:propagate': {
     request: { jobId: string; runId?: string; imageIds?: string[] };
-    response: { images: number; failed: ImportFailure[]; seconds: number; landmarks: ImageLandmarks[] };
+    /** `templates`: how many templates voted (the template and every accepted image). */
+    response: { images: number; failed: ImportFailure[]; seconds: number; landmarks: ImageLandmarks[]; templates: number };
   };
   /** Move one point of one image (a review correction); saved at once. */
   'landmarks:setPoint': { request: { imageId: string; name: string; point: XY; status?: PointStatus }; response: ImageLandmarks };

@@ -4,7 +4,8 @@
  * cache under `<project>/cache/features`), and review (move a point, accept an image).
  *
  * A propagation replaces the predicted points of the images it covers and keeps the points the user
- * corrected. A correction is written to the project file at once.
+ * corrected. Every accepted image serves as a template too (its points vote with the template's,
+ * extraTemplates.ts) and is not propagated to again. A correction is written to the project file at once.
  */
 import { join } from 'node:path';
 import type { ImageLandmarks, LandmarkPoint, TemplateState, XY } from '../../common/api';
@@ -87,7 +88,10 @@ export async function propagateLandmarks(session: Session, jobId: string, runId:
   const templateImage = store.image(template.imageId);
   const templateMissing = store.missingReason(templateImage);
   if (templateMissing) throw new Error(`template image ${templateImage.name}: ${templateMissing}`);
-  const targets = (imageIds ?? store.data.images.filter((im) => im.id !== template.imageId).map((im) => im.id)).map((id) => store.image(id));
+  // every accepted (reviewed) image is a template too, and is left as the user accepted it
+  const accepted = acceptedTemplates(store, template);
+  const acceptedIds = new Set(accepted.map((a) => a.imageId));
+  const targets = (imageIds ?? store.data.images.filter((im) => im.id !== template.imageId && !acceptedIds.has(im.id)).map((im) => im.id)).map((id) => store.image(id));
   const failed: Array<{ path: string; reason: string }> = [];
   const present = targets.filter((im) => {
     const missing = store.missingReason(im);
@@ -106,6 +110,7 @@ export async function propagateLandmarks(session: Session, jobId: string, runId:
         landmarks: [...template.names],
         templatePoints: template.names.map((n) => template.points[n] ?? null),
         images: present.map((im) => ({ path: store.imagePath(im), name: im.id })),
+        extraTemplates: accepted.map((a) => ({ image: a.path, points: a.points })),
         cacheDir: join(store.dir, 'cache', 'features'),
       },
       {
@@ -140,8 +145,25 @@ export async function propagateLandmarks(session: Session, jobId: string, runId:
         }
       });
     }
-    return { images: updated.length, failed, seconds: job.seconds, landmarks: updated };
+    return { images: updated.length, failed, seconds: job.seconds, landmarks: updated, templates: 1 + accepted.length };
   }, store);
+}
+
+/**
+ * The accepted images that can serve as templates: present on disk, other than the template image,
+ * with points of the template's landmarks (those it lacks are left out of its vote).
+ */
+function acceptedTemplates(store: ProjectStore, template: NonNullable<ProjectFile['template']>): Array<{ imageId: string; path: string; points: Array<XY | null> }> {
+  return store.data.landmarks.flatMap((entry) => {
+    if (!entry.accepted || entry.imageId === template.imageId) return [];
+    const image = store.data.images.find((im) => im.id === entry.imageId);
+    if (!image || store.missingReason(image)) return [];
+    const points = template.names.map((n) => {
+      const p = entry.points.find((q) => q.name === n);
+      return p ? { x: p.x, y: p.y } : null;
+    });
+    return points.some(Boolean) ? [{ imageId: image.id, path: store.imagePath(image), points }] : [];
+  });
 }
 
 export const landmarksHandlers: DomainHandlers<'landmarks:setTemplate' | 'landmarks:setTemplatePoint' | 'landmarks:propagate' | 'landmarks:setPoint' | 'landmarks:accept'> = {

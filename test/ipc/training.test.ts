@@ -163,6 +163,25 @@ describe.skipIf(skip)(`training and propagation through the handler table${skip 
     expect(thirdFile.images[0].points[0]!.x).toBeCloseTo(predicted.x, 6);
     expect(thirdFile.images[0].points[0]!.y).toBeCloseTo(predicted.y, 6);
     expect(thirdFile.images[0].points[0]!.confidence).toBeCloseTo(predicted.confidence!, 6);
+
+    expect(again.templates).toBe(1);
+
+    // an accepted image becomes a template: the next propagation covers the others only, from two templates
+    const acceptedPoints = again.landmarks.find((l) => l.imageId === second.id)!.points.map((p) => ({ x: p.x, y: p.y }));
+    await h.invoke('landmarks:accept', { imageId: second.id, accepted: true });
+    const fromTwo = await h.invoke('landmarks:propagate', { jobId: 'prop-3' });
+    expect(fromTwo.templates).toBe(2);
+    expect(fromTwo.landmarks.map((l) => l.imageId)).toEqual([third.id]);
+    expect(fromTwo.failed).toEqual([]);
+    // the accepted image voted: the third image's answers moved from those of the template alone
+    const before = again.landmarks.find((l) => l.imageId === third.id)!.points;
+    const moved = fromTwo.landmarks[0].points.map((p, i) => Math.hypot(p.x - before[i].x, p.y - before[i].y));
+    expect(Math.max(...moved)).toBeGreaterThan(0.01);
+    const snapshotAfter = await h.invoke('project:get');
+    const secondAfter = snapshotAfter!.landmarks.find((l) => l.imageId === second.id)!;
+    expect(secondAfter.accepted).toBe(true);
+    expect(secondAfter.points.map((p) => ({ x: p.x, y: p.y }))).toEqual(acceptedPoints); // left as accepted
+    await h.invoke('landmarks:accept', { imageId: second.id, accepted: false });
   });
 });
 

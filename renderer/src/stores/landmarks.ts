@@ -25,7 +25,7 @@ export const useLandmarkStore = defineStore('landmarks', () => {
   /** The landmark the next click on the template places. */
   const activeName = ref<string | null>(null);
   const propagateJobId = ref<string | null>(null);
-  const lastPropagation = ref<{ images: number; failed: number; seconds: number } | null>(null);
+  const lastPropagation = ref<{ images: number; failed: number; seconds: number; templates: number } | null>(null);
 
   const nextUnplaced = computed(() => template.value?.names.find((n) => !template.value!.points[n]) ?? null);
 
@@ -95,7 +95,7 @@ export const useLandmarkStore = defineStore('landmarks', () => {
 
   async function propagate(runId?: string): Promise<void> {
     const res = await useJobStore().track('propagate', propagateJobId, (jobId) => useApi().invoke('landmarks:propagate', { jobId, runId }));
-    lastPropagation.value = { images: res.images, failed: res.failed.length, seconds: res.seconds };
+    lastPropagation.value = { images: res.images, failed: res.failed.length, seconds: res.seconds, templates: res.templates };
     await project.refresh();
     undo.clear(); // earlier corrections were kept by the main process; their memos no longer apply
   }
