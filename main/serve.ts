@@ -2,8 +2,10 @@
  * Browser-mode entry (built by scripts/start.mjs into out/cli/serve.js): serves out/renderer and the
  * IPC table on loopback until Ctrl+C; events go to the page over the server's WebSocket.
  *
- *   node out/cli/serve.js [--port <n>] [--host <addr>] [--allow-remote] [--project <dir> | --sample]
+ *   node out/cli/serve.js [--port <n>] [--host <addr>] [--allow-remote] [--allow-host <name>]…
+ *                         [--tls-cert <pem> --tls-key <pem>] [--project <dir> | --sample]
  */
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseLaunchArgs } from './args';
 import { createHandlerTable, invokeChannel } from './ipc/registry';
@@ -19,7 +21,16 @@ async function main(): Promise<void> {
   const rendererDir = resolve(process.env.LD_STUDIO_RENDERER_DIR ?? resolve(__dirname, '../renderer'));
   // events go to the server's WebSocket clients (nothing is emitted before the server listens)
   const handlers = createHandlerTable({ emit: (event, payload) => server.broadcast(event, payload) });
-  const server: RunningServer = await startServer({ rendererDir, port: args.port, host: args.host, allowRemote: args.allowRemote, handlers });
+  const tls = args.tlsCert && args.tlsKey ? { cert: readPem(args.tlsCert, '--tls-cert'), key: readPem(args.tlsKey, '--tls-key') } : undefined;
+  const server: RunningServer = await startServer({
+    rendererDir,
+    port: args.port,
+    host: args.host,
+    allowRemote: args.allowRemote,
+    allowedHosts: args.allowHosts,
+    tls,
+    handlers,
+  });
   // The project is open before the URL is printed, so the first page load shows it.
   if (args.project) {
     try {
@@ -55,6 +66,14 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+}
+
+function readPem(path: string, option: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new Error(`${option} ${path}: cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
 }
 
 main().catch((err: unknown) => {

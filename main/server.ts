@@ -1,6 +1,6 @@
 /**
  * Browser mode: the same renderer and the same IPC handler table as the Electron app, served on
- * loopback HTTP (node:http only).
+ * loopback HTTP (node:http), or HTTPS (node:https) when given a certificate and key.
  *
  *   GET  /…                         the built renderer (static files, CSP header on every response)
  *   POST /api/invoke/<channel>      JSON body = payload → 200 { result } | 4xx/5xx { error }
@@ -10,16 +10,21 @@
  *
  * Every request must carry the session token: `Authorization: Bearer <token>`, or the cookie that a
  * page load with `?token=<token>` sets (HttpOnly, SameSite=Strict; the redirect drops the token from
- * the address bar). The Host header must name the loopback address and port (DNS-rebinding defence),
- * and a browser's Origin header, when sent, must be ours. A refused WebSocket upgrade gets a plain
- * HTTP 401/403/404 response on the socket.
+ * the address bar). The Host header must name, with our port, a loopback name (localhost, 127.0.0.1,
+ * [::1]), the address we listen on (for a wildcard address: this machine's interface addresses), or
+ * a name given in `allowedHosts` (DNS-rebinding defence: an attacker's domain that resolves to us
+ * carries its own name). A browser's Origin header, when sent, must be ours. A refused WebSocket
+ * upgrade gets a plain HTTP 401/403/404 response on the socket.
  *
- * Prints nothing (except a warning when `allowRemote` opens it beyond loopback); the caller prints `url`.
+ * Beyond loopback (`allowRemote`) the token and the images cross the network: without `tls` they do
+ * so in clear text, and a warning says so. Prints nothing else; the caller prints `url`.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { isIP, type AddressInfo, type Socket } from 'node:net';
+import { networkInterfaces } from 'node:os';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { EventName, IpcErrorPayload, IpcEvents } from '../common/api';
@@ -40,6 +45,10 @@ export interface ServerOptions {
   token?: string;
   /** Listen beyond loopback (prints a warning). The token is still required. */
   allowRemote?: boolean;
+  /** Serve HTTPS with this PEM certificate (chain) and private key; the cookie is then `Secure`. */
+  tls?: { cert: string | Buffer; key: string | Buffer };
+  /** Further names (or addresses) the Host header may carry, e.g. this machine's DNS name. */
+  allowedHosts?: readonly string[];
   /** Default `createHandlerTable({ emit: <this server's broadcast> })`. */
   handlers?: HandlerTable;
   /** Largest accepted request body; default 16 MiB. */
@@ -51,7 +60,7 @@ export interface ServerOptions {
 export interface RunningServer {
   /** Open this: the page URL with `?token=`. */
   url: string;
-  /** `http://127.0.0.1:<port>` (no token). */
+  /** `http(s)://127.0.0.1:<port>` (no token). */
   origin: string;
   port: number;
   token: string;
@@ -88,8 +97,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     if (!options.allowRemote) {
       throw new Error(`refusing to listen on non-loopback host '${host}': pass allowRemote (--allow-remote) to expose LD Studio beyond this machine`);
     }
-    (options.warn ?? console.warn)(`warning: LD Studio browser mode is listening on ${host}, reachable from other machines; anyone with the token can use it`);
+    const warn = options.warn ?? console.warn;
+    warn(`warning: LD Studio browser mode is listening on ${host}, reachable from other machines; anyone with the token can use it`);
+    if (!options.tls) {
+      warn('warning: without TLS the token and every image cross the network unencrypted; give --tls-cert <pem> --tls-key <pem> to serve HTTPS');
+    }
   }
+  const scheme = options.tls ? 'https' : 'http';
   const token = options.token ?? randomBytes(32).toString('hex');
   if (!TOKEN_PATTERN.test(token)) throw new Error('token must be 16–256 characters of [A-Za-z0-9_-]');
   const tokenBuf = Buffer.from(token);
@@ -115,14 +129,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     return buf.length === tokenBuf.length && timingSafeEqual(buf, tokenBuf);
   };
 
-  const hostAllowed = (req: IncomingMessage): boolean => {
-    const h = (req.headers.host ?? '').toLowerCase();
-    if (allowedHosts.has(h)) return true;
-    if (!options.allowRemote) return false;
-    // Beyond loopback: accept IP literals on our port (a DNS name could be an attacker's rebinding).
-    const m = /^(\[[0-9a-f:.]+\]|[0-9.]+):(\d+)$/.exec(h);
-    return !!m && Number(m[2]) === port && isIP(m[1].replace(/^\[|\]$/g, '')) !== 0;
-  };
+  const hostAllowed = (req: IncomingMessage): boolean => allowedHosts.has((req.headers.host ?? '').toLowerCase());
+  const ownOrigin = (req: IncomingMessage) => `${scheme}://${req.headers.host}`;
 
   const credential = (req: IncomingMessage): string | undefined => {
     const auth = req.headers.authorization;
@@ -151,7 +159,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         const rest = query.toString();
         res.writeHead(303, {
           ...SECURITY_HEADERS,
-          'Set-Cookie': `${cookieName()}=${token}; Path=/; HttpOnly; SameSite=Strict`,
+          'Set-Cookie': `${cookieName()}=${token}; Path=/; HttpOnly; SameSite=Strict${options.tls ? '; Secure' : ''}`,
           Location: rawPath + (rest ? `?${rest}` : ''),
           'Cache-Control': 'no-store',
         });
@@ -176,7 +184,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     // Cross-origin pages cannot send this content type without a CORS preflight (which we never allow),
     // and a browser's Origin header must be ours.
     const origin = req.headers.origin;
-    if (origin !== undefined && origin !== `http://${req.headers.host}`) {
+    if (origin !== undefined && origin !== ownOrigin(req)) {
       return sendJson(res, 403, { error: { code: 'bad_request', message: 'cross-origin request refused' } });
     }
     const contentType = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
@@ -217,7 +225,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const handleImageData = async (req: IncomingMessage, res: ServerResponse, rawId: string, what: 'pixels' | 'mask'): Promise<void> => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { error: { code: 'bad_request', message: 'use GET' } }, { Allow: 'GET, HEAD' });
     const origin = req.headers.origin;
-    if (origin !== undefined && origin !== `http://${req.headers.host}`) {
+    if (origin !== undefined && origin !== ownOrigin(req)) {
       return sendJson(res, 403, { error: { code: 'bad_request', message: 'cross-origin request refused' } });
     }
     let imageId: string;
@@ -258,14 +266,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     stream.pipe(res);
   };
 
-  const httpServer = createServer((req, res) => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     req.on('error', () => res.destroy());
     handle(req, res).catch((err: unknown) => {
       // Never crash the server over one request.
       if (!res.headersSent) sendError(res, err);
       else res.destroy();
     });
-  });
+  };
+  const httpServer: Server = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, onRequest) : createServer(onRequest);
   httpServer.on('clientError', (_err, socket: Socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
     else socket.destroy();
@@ -285,7 +294,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     if (!hostAllowed(req)) return refuseUpgrade(socket, 403, 'Forbidden');
     if (path !== EVENTS_PATH) return refuseUpgrade(socket, 404, 'Not Found');
     const origin = req.headers.origin;
-    if (origin !== undefined && origin !== `http://${req.headers.host}`) return refuseUpgrade(socket, 403, 'Forbidden');
+    if (origin !== undefined && origin !== ownOrigin(req)) return refuseUpgrade(socket, 403, 'Forbidden');
     if (!authorize(req)) return refuseUpgrade(socket, 401, 'Unauthorized');
     wss.handleUpgrade(req, socket, head, (ws) => {
       clients.add(ws);
@@ -314,10 +323,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     });
   });
   port = (httpServer.address() as AddressInfo).port;
-  allowedHosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`]);
-  if (isLoopbackHost(host) && isIP(host) === 4) allowedHosts.add(`${host}:${port}`);
+  allowedHosts = new Set([...hostNamesFor(host, options.allowedHosts ?? [])].map((name) => `${name}:${port}`));
 
-  const origin = `http://${urlHostFor(host)}:${port}`;
+  const origin = `${scheme}://${urlHostFor(host)}:${port}`;
   return {
     url: `${origin}/?token=${token}`,
     origin,
@@ -341,6 +349,29 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       });
     },
   };
+}
+
+const WILDCARDS = new Set(['0.0.0.0', '::', '[::]']);
+
+/** A name as the Host header writes it: lower case, IPv6 in brackets. */
+function hostHeaderName(name: string): string {
+  const h = name.toLowerCase().replace(/^\[|\]$/g, '');
+  return isIP(h) === 6 ? `[${h}]` : h;
+}
+
+/**
+ * The names a request's Host may carry (without the port): loopback, the address we listen on (for
+ * a wildcard: every interface address of this machine, IP literals an attacker's DNS cannot forge),
+ * and the names the user allowed.
+ */
+export function hostNamesFor(bind: string, allowed: readonly string[], interfaces = networkInterfaces()): Set<string> {
+  const names = new Set(['127.0.0.1', 'localhost', '[::1]']);
+  const h = bind.toLowerCase();
+  if (WILDCARDS.has(h)) {
+    for (const list of Object.values(interfaces)) for (const a of list ?? []) if (!a.address.includes('%')) names.add(hostHeaderName(a.address));
+  } else names.add(hostHeaderName(h));
+  for (const name of allowed) names.add(hostHeaderName(name.trim()));
+  return names;
 }
 
 /** The host to put in the printed URL: the listening address, or loopback for a wildcard. */

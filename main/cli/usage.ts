@@ -70,8 +70,13 @@ ${EVAL_LANDMARKS_USAGE}
 ${EXPORT_SEG_USAGE}
 ${EXPORT_SR_USAGE}
 ${SEGMENT_USAGE}
-  ld-studio serve [--port P] [--host 127.0.0.1]
+  ld-studio serve [--port P] [--host 127.0.0.1] [--allow-remote] [--allow-host NAME]… [--tls-cert PEM --tls-key PEM]
       Browser mode: serve the app on loopback with a random token and print its URL.
+      --allow-remote       listen on a non-loopback --host (the token is still required)
+      --allow-host NAME    a further name the browser may use for this machine (Host header);
+                           loopback names and the --host address are always allowed
+      --tls-cert, --tls-key  serve HTTPS with this certificate and key (PEM); without them a
+                           remote browser sends the token and receives the images unencrypted
 
   ld-studio --help | --version
 
