@@ -13,7 +13,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { eventChannelPrefix, type EventName, type IpcEnvelope, type IpcEvents, type RequestOf } from '../common/api';
 import type { AppCommandId } from '../common/appCommands';
-import { parseLaunchArgs } from './args';
+import { checkDevServerUrl, parseLaunchArgs } from './args';
 import { SUPPORTED_EXTENSIONS } from './io/sniffFormat';
 import { PixelsError, pixelsResponseHeaders, readPixels } from './ipc/pixels';
 import { maskResponseHeaders, readMaskPayload } from './ipc/segment';
@@ -23,8 +23,10 @@ import { CONTENT_SECURITY_POLICY, contentTypeFor, resolveStaticFile, SECURITY_HE
 const SCHEME = 'ld-studio';
 const APP_ORIGIN = `${SCHEME}://app`;
 const isDev = !app.isPackaged;
-/** Set by `electron-vite dev` (a Vite dev server for the renderer); unused in builds. */
-const devServerUrl = isDev ? process.env.ELECTRON_RENDERER_URL : undefined;
+/** Set by `electron-vite dev` (a Vite dev server for the renderer); unused in builds; loopback only (main/args.ts). */
+const devServer = isDev ? checkDevServerUrl(process.env.ELECTRON_RENDERER_URL) : {};
+if (devServer.refused) console.error(`ld-studio: ${devServer.refused}`);
+const devServerUrl = devServer.url;
 const rendererOrigin = devServerUrl ? new URL(devServerUrl).origin : APP_ORIGIN;
 const rendererDir = join(__dirname, '../renderer');
 const preloadPath = join(__dirname, '../preload/index.js');
