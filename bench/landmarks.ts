@@ -153,9 +153,13 @@ export const DEFAULT_PROPAGATION: Propagation = {};
 /** The paper's one-shot search: plain argmax, no cascade. */
 export const PAPER_PROPAGATION: Propagation = { consensus: 'none', cascade: false, refine: 'none', pseudoTemplates: false };
 
+/** The pseudo-template row's settings, shared with NCC's control row. */
+const PSEUDO_ROW: PseudoTemplateOptions = { ...DEFAULT_PSEUDO_TEMPLATES, gate: null };
+
 /** One propagation setting at a time away from the default: key (for --variants), label, options. */
 export const PROPAGATION_VARIANTS: Array<[string, string, Propagation]> = [
-  ['pseudo', `plus ${DEFAULT_PSEUDO_TEMPLATES.count} pseudo-templates (--pseudo-templates ${DEFAULT_PSEUDO_TEMPLATES.count})`, { pseudoTemplates: DEFAULT_PSEUDO_TEMPLATES }],
+  // every point fused (no gate), as NCC's control row can do it too
+  ['pseudo', `plus ${PSEUDO_ROW.count} pseudo-templates, every point fused (--pseudo-templates ${PSEUDO_ROW.count} --pseudo-gate none)`, { pseudoTemplates: PSEUDO_ROW }],
   ['affine', 'consensus: affine instead of dense', { consensus: 'affine' }],
   ['none', 'consensus: none (plain argmax)', { consensus: 'none' }],
   ['cascade-off', 'cascade off', { cascade: false }],
@@ -255,7 +259,7 @@ export async function landmarkBench(o: LandmarkBenchOptions) {
   for (const name of o.sets) {
     const set = name === 'hand' ? await handSet() : await spineSet(o.spineTargets);
     log(`landmarks: ${set.name}, ${set.targets.length} targets, ${set.landmarks.length} landmarks`);
-    results.push(...(await baselines(set, !o.variants || o.variants.includes('pseudo') ? DEFAULT_PSEUDO_TEMPLATES : false)));
+    results.push(...(await baselines(set, !o.variants || o.variants.includes('pseudo') ? PSEUDO_ROW : false)));
     const ctx: TrainContext = { cli: o.cli, engine: o.engine, images: set.trainImages, log };
     const dir = (role: string) => join(o.work, set.name, role);
     const cache = join(o.cacheDir, set.name);

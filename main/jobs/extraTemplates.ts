@@ -32,8 +32,20 @@ export interface PseudoTemplateOptions {
 
 export const DEFAULT_PSEUDO_TEMPLATES: PseudoTemplateOptions = { count: 4, templateWeight: 1, gate: 1 };
 
+/**
+ * Labelled templates: each image hears at most this many extra ones, those whose images look most
+ * like it as a whole (cosine of the mean embedding), so that a project with many accepted images
+ * still propagates in about the time of a few.
+ */
+export const MAX_VOTING_EXTRA_TEMPLATES = 4;
+
+export interface FusionOptions extends Omit<PseudoTemplateOptions, 'count'> {
+  /** At most this many extra templates vote on an image, the most similar to it (absent: all). */
+  nearest?: number;
+}
+
 /** Fusion of labelled extra templates: each as good as the template, every point takes the fused point. */
-export const LABELLED_TEMPLATE_FUSION: Omit<PseudoTemplateOptions, 'count'> = { templateWeight: 1, gate: null };
+export const LABELLED_TEMPLATE_FUSION: FusionOptions = { templateWeight: 1, gate: null, nearest: MAX_VOTING_EXTRA_TEMPLATES };
 
 export interface ExtraTemplate {
   path: string;
@@ -90,8 +102,30 @@ export function pseudoTemplates(images: PropagatedImage[], count: number, cascad
   }));
 }
 
+/** The image as a whole: the mean of its coarse embedding, unit length. */
+export function globalDescriptor(f: Pick<ImageFeatures, 'coarse'>): Float32Array {
+  const { data, channels } = f.coarse;
+  const out = new Float32Array(channels);
+  for (let i = 0; i < data.length; i++) out[i % channels] += data[i];
+  const norm = Math.hypot(...out) || 1;
+  return out.map((v) => v / norm);
+}
+
+const dot = (a: Float32Array, b: Float32Array) => a.reduce((s, v, i) => s + v * b[i], 0);
+
+/** The `limit` templates whose global descriptors are most like `descriptor` (all of them when there are no more). */
+export function nearestTemplates<T extends { descriptor: Float32Array }>(templates: T[], descriptor: Float32Array, limit: number): T[] {
+  if (templates.length <= limit) return templates;
+  return templates
+    .map((t, i) => ({ t, i, s: dot(t.descriptor, descriptor) }))
+    .sort((a, b) => b.s - a.s || a.i - b.i)
+    .slice(0, Math.max(0, limit))
+    .map((e) => e.t);
+}
+
 interface PreparedTemplate {
   imageIndex?: number;
+  descriptor: Float32Array;
   fine?: unknown;
   features: ImageFeatures;
   queries: ReturnType<typeof templateQueries>;
@@ -106,7 +140,7 @@ interface PreparedTemplate {
 export async function fuseWithExtraTemplates(
   images: PropagatedImage[],
   extras: ExtraTemplate[],
-  fusion: Omit<PseudoTemplateOptions, 'count'>,
+  fusion: FusionOptions,
   ctx: ExtraTemplateContext,
 ): Promise<Array<Array<PropagatedPoint | null>> | null> {
   if (!extras.length) return images.map((im) => im.points);
@@ -117,6 +151,7 @@ export async function fuseWithExtraTemplates(
     const grey = ctx.refineSteps.length || fine ? await ctx.greyOf(e.path) : null;
     prepared.push({
       imageIndex: e.imageIndex,
+      descriptor: globalDescriptor(features),
       features,
       queries: templateQueries(features, e.points),
       patches: grey && ctx.refineSteps.length ? ctx.refineSteps.map((s) => templatePatches(grey, e.points, s)) : [],
@@ -126,13 +161,15 @@ export async function fuseWithExtraTemplates(
   const out: Array<Array<PropagatedPoint | null>> = [];
   for (const [i, im] of images.entries()) {
     if (ctx.cancel?.cancelled) return null;
-    const voters = prepared.filter((e) => e.imageIndex !== i);
-    if (!voters.length) {
+    const others = prepared.filter((e) => e.imageIndex !== i);
+    if (!others.length) {
       out.push(im.points);
       ctx.onProgress?.(i + 1, images.length);
       continue;
     }
     const target = await ctx.featuresOf(im.path);
+    const descriptor = globalDescriptor(target);
+    const voters = nearestTemplates(others, descriptor, fusion.nearest ?? others.length);
     const grey = ctx.refineSteps.length || ctx.fineLevels ? await ctx.greyOf(im.path) : null;
     const answers: Array<Array<Point | null>> = [];
     for (const e of voters) {
