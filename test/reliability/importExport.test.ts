@@ -3,7 +3,7 @@
  * the exports of what it imported. No crash, every refused file named with a reason a person can
  * read, every good file imported, and the good DICOMs exported as DICOM-SEG, SR and landmark files.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -122,5 +122,63 @@ describe.skipIf(!hasSharedData)(`malformed inputs: import and export${hasSharedD
     const sr = await h.invoke('export:sr', { dir: out });
     expect(sr.files.map((f) => basename(f))).toContain(`${image.name.replace(/\.dcm$/, '')}.sr.dcm`);
     for (const s of sr.skipped) expect(problemWithReason(s.reason), s.reason).toBeUndefined();
+  });
+});
+
+describe.skipIf(!hasSharedData)(`good files damaged after import${hasSharedData ? '' : ` (skipped: ${sharedDataSkipReason})`}`, () => {
+  let root: string;
+  let h: Harness;
+  afterAll(async () => {
+    await h?.dispose();
+    if (root) rmSync(root, { recursive: true, force: true });
+  });
+
+  it('exports and thumbnails either work from what is left or refuse naming the file, never crash', async () => {
+    root = mkdtempSync(join(tmpdir(), 'ld-reliability-'));
+    const corpus = makeCorpus(root);
+    const later = join(root, 'later');
+    mkdirSync(later);
+    h = harness();
+    await h.invoke('project:create', { dir: join(h.root, 'project') });
+    // copies of the good files, imported whole, then overwritten by a damaged variant of the same source
+    const damage = ['cut half way', 'empty', 'cut half way', 'garbage', 'cut in the header']; // header whole, pixels gone, …
+    const plan = corpus.good.map((good, i) => {
+      const path = join(later, basename(good.path));
+      copyFileSync(good.path, path);
+      return { path, damaged: corpus.bad.find((b) => b.source === good.source && b.kind === damage[i % damage.length])! };
+    });
+    const { imported } = await h.invoke('images:import', { jobId: 'later', paths: [later] });
+    expect(imported).toHaveLength(plan.length);
+    for (const image of imported) {
+      const mask = new Uint8Array(image.width * image.height).fill(1, 0, image.width);
+      const rle = encodeMaskRle(mask, image.width, image.height);
+      await h.invoke('segment:saveMask', { imageId: image.id, mask: { width: rle.width, height: rle.height, runs: [...rle.runs] } });
+    }
+    await h.invoke('landmarks:setTemplate', { imageId: imported[0].id, names: ['a'] });
+    await h.invoke('landmarks:setTemplatePoint', { name: 'a', point: { x: 10, y: 20 } });
+    for (const { path, damaged } of plan) writeFileSync(path, readFileSync(damaged.path));
+
+    const outcome = async (what: string, name: string, call: () => Promise<unknown>) => {
+      const refused = await call().then(
+        () => undefined,
+        (e: unknown) => toErrorPayload(e).message,
+      );
+      if (refused !== undefined) {
+        expect(problemWithReason(refused), `${what}: ${refused}`).toBeUndefined();
+        expect(refused, what).toContain(name);
+      }
+    };
+    for (const image of imported) {
+      await outcome(`thumbnail of ${image.name}`, image.name, () => h.invoke('images:thumbnail', { imageId: image.id, size: 64 }));
+      if (image.format === 'dicom') {
+        await outcome(`SEG of ${image.name}`, image.name, () => h.invoke('export:seg', { file: join(root, `${image.id}.seg.dcm`), label: 'Femur', ...CODES, imageIds: [image.id] }));
+      }
+    }
+    const first = imported[0].name;
+    for (const format of ['csv', 'mrk.json', 'coco'] as const) await outcome(`landmarks ${format}`, first, () => h.invoke('export:landmarks', { format, dir: join(root, 'lm') }));
+    await outcome('SR', first, async () => {
+      const sr = await h.invoke('export:sr', { dir: join(root, 'sr') });
+      for (const s of sr.skipped) expect(problemWithReason(s.reason), s.reason).toBeUndefined();
+    });
   });
 });
