@@ -64,6 +64,8 @@ export interface ImageRecord extends PixelImage {
     source?: 'PixelSpacing' | 'ImagerPixelSpacing';
   };
   dicom?: DicomSource;
+  /** Doubts about the decode (main/io/decodeChecks.ts): the pixels are used, but may be wrong. */
+  warnings?: string[];
 }
 
 /** Every read failure carries the file and a reason a person can act on. */

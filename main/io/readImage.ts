@@ -1,6 +1,7 @@
 /** Reads one image file, or every image in a folder, into ImageRecords. */
 import { basename, resolve } from 'node:path';
 import type { DecodedImage } from './decodedImage';
+import { flatImageWarning } from './decodeChecks';
 import { readDicom } from './dicom/readDicom';
 import { asImageReadError, DecodeFailure } from './errors';
 import { ImageReadError, type ImageFormat, type ImageRecord } from './imageRecord';
@@ -64,6 +65,8 @@ export async function readImage(path: string, opts: ReadImageOptions = {}): Prom
   try {
     format = chooseFormat(bytes, file);
     const image = await decode(bytes, format);
+    const flat = flatImageWarning(image);
+    if (flat) image.warnings = [...(image.warnings ?? []), flat];
     return { id: opts.id ?? basename(file), path: file, ...image };
   } catch (err) {
     throw asImageReadError(file, err, `cannot decode ${format ?? 'the file'}`);

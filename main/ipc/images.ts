@@ -100,7 +100,7 @@ export async function importImages(session: Session, store: ProjectStore, jobId:
           else {
             if (uid) knownUids.set(uid, `${file}, imported just before`);
             const prints = { sha256: await sha256OfFile(file), pixelSha256: sha256OfPixels(record) };
-            const warnings = [twins.check(prints, `${file}, imported just before`)].filter((w): w is string => w !== undefined);
+            const warnings = [...(record.warnings ?? []), twins.check(prints, `${file}, imported just before`)].filter((w): w is string => w !== undefined);
             const image = store.change('images imported', (data) => {
               const stored: StoredImage = {
                 id: `img-${data.nextImageNumber++}`,

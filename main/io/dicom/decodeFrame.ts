@@ -12,6 +12,10 @@ import type { TransferSyntax } from './transferSyntax';
 export interface DecodedFrame extends FrameSamples {
   /** True when the codec already turned YCbCr into RGB (libjpeg does for lossy JPEG). */
   rgb: boolean;
+  /** Stored values straight from a codec (not shifted into place as native data may be). */
+  fromCodec?: boolean;
+  /** What the codec reported about damage it decoded past. */
+  codecMessages?: string[];
 }
 
 function checkSize(what: string, width: number, height: number, components: number, pm: PixelModule): void {
@@ -43,7 +47,7 @@ export async function decodeFrame(syntax: TransferSyntax, encoded: Uint8Array, p
     case 'jpeg-lossless': {
       const image = decodeJpegLossless(encoded, pm.bitsAllocated);
       checkSize('JPEG Lossless', image.width, image.height, image.components, pm);
-      return { samples: image.samples, planar: false, rgb: false };
+      return { samples: image.samples, planar: false, rgb: false, fromCodec: true };
     }
     case 'jpeg-baseline': {
       const header = readJpegHeader(encoded);
@@ -70,18 +74,18 @@ export async function decodeFrame(syntax: TransferSyntax, encoded: Uint8Array, p
       }
       const image = await decodeWithWasmCodec('jpeg-baseline', encoded);
       checkSize('JPEG', image.width, image.height, image.components, pm);
-      return { samples: samplesOf(image), planar: false, rgb: colour };
+      return { samples: samplesOf(image), planar: false, rgb: colour, fromCodec: true, codecMessages: image.messages };
     }
     case 'jpeg-ls': {
       const image = await decodeWithWasmCodec('jpeg-ls', encoded);
       checkSize('JPEG-LS', image.width, image.height, image.components, pm);
-      return { samples: samplesOf(image), planar: colour && image.interleaveMode === 0, rgb: false };
+      return { samples: samplesOf(image), planar: colour && image.interleaveMode === 0, rgb: false, fromCodec: true, codecMessages: image.messages };
     }
     case 'jpeg-2000': {
       const image = await decodeWithWasmCodec('jpeg-2000', encoded);
       checkSize('JPEG 2000', image.width, image.height, image.components, pm);
       // OpenJPEG undoes the multiple-component transform (YBR_RCT / YBR_ICT) itself
-      return { samples: samplesOf(image), planar: false, rgb: colour && pm.photometric !== 'YBR_FULL' };
+      return { samples: samplesOf(image), planar: false, rgb: colour && pm.photometric !== 'YBR_FULL', fromCodec: true, codecMessages: image.messages };
     }
     default:
       throw new DecodeFailure(`transfer syntax ${syntax.uid} (${syntax.name}) is not handled here`, 'unsupported-transfer-syntax');

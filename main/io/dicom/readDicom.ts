@@ -1,6 +1,7 @@
 /** Reads a DICOM file's bytes into the parts of an ImageRecord that come from the file. */
 import { DecodeFailure } from '../errors';
 import type { DecodedImage } from '../decodedImage';
+import { beyondBitsStoredWarning, codecWarning, countBeyondBitsStored } from '../decodeChecks';
 import { pixelRange } from '../pixelRange';
 import { tag, text } from './attributes';
 import { decodeFrame, type DecodedFrame } from './decodeFrame';
@@ -66,13 +67,19 @@ export async function readDicom(bytes: Uint8Array): Promise<DecodedImage> {
     const frames = encapsulatedFrames(ds, pixelData, pm.frames, syntax.encoding);
     readFrame = (f) => decodeFrame(syntax, frames.read(f), pm);
   }
+  const codecMessages: string[] = [];
+  let beyond = 0;
   for (let f = 0; f < pm.frames; f++) {
     const frame = await readFrame(f);
+    for (const m of frame.codecMessages ?? []) if (!codecMessages.includes(m)) codecMessages.push(m);
+    // a codec's samples sit at bit 0; above Bits Stored they are damage, not overlay bits
+    if (frame.fromCodec && !mapping.signed) beyond += countBeyondBitsStored(frame.samples, pixels * channels, pm.bitsStored);
     const ybrToRgb = pm.photometric.startsWith('YBR_FULL') && !frame.rgb;
     writeModalityValues(frame, pixels, channels, { ...mapping, ybrToRgb }, out, f * pixels * channels);
   }
 
   const spacing = readSpacing(ds);
+  const warnings = [codecWarning(syntax.name, codecMessages), beyondBitsStoredWarning(beyond, out.length, pm.bitsStored)].filter((w): w is string => !!w);
   return {
     format: 'dicom',
     width: pm.columns,
@@ -85,5 +92,6 @@ export async function readDicom(bytes: Uint8Array): Promise<DecodedImage> {
     inverted: mapping.invert,
     ...(spacing ? { spacing } : {}),
     dicom: readDicomSource(ds, pm, syntax, rescale),
+    ...(warnings.length ? { warnings } : {}),
   };
 }

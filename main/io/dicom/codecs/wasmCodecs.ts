@@ -38,12 +38,23 @@ const PACKAGES: Record<WasmCodecName, { pkg: string; decoderClass: string; label
 const requireHere = createRequire(__filename);
 const loaded = new Map<WasmCodecName, Promise<WasmModule>>();
 
+/**
+ * What the codec says while it decodes. OpenJPEG reports damage it gets past ("[WARNING] Unknown
+ * marker", "[ERROR] Stream too short") on stdout and still hands back pixels; those lines become
+ * the frame's warnings. Decoding is synchronous, so one sink at a time suffices.
+ */
+let messageSink: string[] | undefined;
+const collect = (line: unknown) => {
+  const text = String(line).trim();
+  if (messageSink && /\[(WARNING|ERROR)\]/.test(text) && !messageSink.includes(text)) messageSink.push(text);
+};
+
 async function instantiate(name: WasmCodecName): Promise<WasmModule> {
   const { pkg } = PACKAGES[name];
   const factory = requireHere(`${pkg}/decodewasmjs`) as Factory;
   const wasmBinary = await readFile(requireHere.resolve(`${pkg}/decodewasm`));
-  // print/printErr keep codec chatter off the app's console
-  return factory({ wasmBinary, print: () => {}, printErr: () => {} });
+  // print/printErr keep codec chatter off the app's console; warnings and errors are kept (see collect)
+  return factory({ wasmBinary, print: collect, printErr: collect });
 }
 
 function load(name: WasmCodecName): Promise<WasmModule> {
@@ -66,6 +77,8 @@ export interface CodecOutput {
   interleaveMode?: number;
   /** Decoded bytes, copied out of wasm memory (16-bit samples in host order). */
   bytes: Uint8Array;
+  /** The codec's warnings and errors about a stream it decoded anyway (damage it got past). */
+  messages: string[];
 }
 
 /** Decodes one frame; any codec failure becomes a DecodeFailure (`corrupt`). */
@@ -80,6 +93,8 @@ export async function decodeWithWasmCodec(name: WasmCodecName, encoded: Uint8Arr
   // A C-level exit() in an emscripten module sets process.exitCode; a bad file must not do that
   const exitCode = process.exitCode;
   let decoder: WasmDecoder | undefined;
+  const messages: string[] = [];
+  messageSink = messages;
   try {
     decoder = new module[decoderClass]();
     decoder.getEncodedBuffer(encoded.length).set(encoded);
@@ -94,6 +109,7 @@ export async function decodeWithWasmCodec(name: WasmCodecName, encoded: Uint8Arr
       isSigned: Boolean(info.isSigned),
       interleaveMode,
       bytes: decoder.getDecodedBuffer().slice(),
+      messages,
     };
   } catch (err) {
     process.exitCode = exitCode;
@@ -101,6 +117,7 @@ export async function decodeWithWasmCodec(name: WasmCodecName, encoded: Uint8Arr
     if ((err instanceof Error && err.name === 'RuntimeError') || /abort/i.test(describeThrown(err))) loaded.delete(name);
     throw new DecodeFailure(`the ${label} decoder rejected the pixel data (${describeThrown(err)}); the file is damaged`, 'corrupt');
   } finally {
+    messageSink = undefined;
     try {
       decoder?.delete();
     } catch {
