@@ -58,6 +58,7 @@ async function embed(args: string[]): Promise<number> {
   const timing: Record<string, number> = {};
   let t = performance.now();
   const model = resolveModel(values.model!, step);
+  for (const note of model.notes ?? []) process.stderr.write(`embed: note: ${note}\n`);
   timing.exportMs = model.exported ? ms(t) : 0;
 
   t = performance.now();

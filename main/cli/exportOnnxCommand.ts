@@ -6,7 +6,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { exportCheckpointToOnnx } from '../jobs/modelSource';
-import { RunDir } from '../jobs/runDir';
+import { passedOverCheckpointNote, RunDir, skippedText } from '../jobs/runDir';
 import { parseCommandArgs, UsageError } from './args';
 
 export const EXPORT_ONNX_USAGE = `  ld-studio export-onnx --model <run-dir|checkpoint.safetensors> --out <model.onnx> [--step N]
@@ -23,8 +23,11 @@ export function exportOnnxCommand(args: string[]): number {
   let checkpoint = model;
   if (statSync(model).isDirectory()) {
     const run = new RunDir(model);
-    const step = values.step !== undefined ? Number(values.step) : run.latestCheckpointStep();
-    if (step === undefined || !Number.isInteger(step)) throw new Error(`${model}: no checkpoint to export (${run.checkpointDir} is empty or missing)`);
+    // without --step: the newest whole checkpoint, passing over one cut short (with a note)
+    const whole = values.step !== undefined ? { step: Number(values.step), skipped: [] } : run.newestWholeCheckpoint();
+    const step = whole.step;
+    if (step === undefined || !Number.isInteger(step)) throw new Error(`${model}: no whole checkpoint to export${skippedText(whole.skipped) || ` (${run.checkpointDir} is empty or missing)`}`);
+    for (const s of whole.skipped) process.stderr.write(`export-onnx: note: ${passedOverCheckpointNote(s, step)}\n`);
     checkpoint = run.checkpointPath(step);
   } else if (values.step !== undefined) {
     throw new UsageError('--step needs a run directory as --model');

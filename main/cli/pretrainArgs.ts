@@ -11,7 +11,7 @@ import {
   NEGATIVES_CHOICES, PAPER_AUGMENT, PAPER_DEFAULTS, PRESET_NAMES, PRESETS, runLength, validateConfig,
   type AugmentSettings, type NegativesChoice, type PresetName, type StageChoice, type TrainConfig,
 } from '../engine/trainer/config';
-import { RunDir } from '../jobs/runDir';
+import { passedOverCheckpointNote, RunDir, skippedText } from '../jobs/runDir';
 import { numberArg, oneOf, UsageError } from './args';
 
 export type RawOptions = Record<string, string | boolean | undefined>;
@@ -125,9 +125,10 @@ function initCheckpoint(arg: string): string {
   if (!existsSync(path)) throw new UsageError(`--init-from ${arg}: not found (give a run directory or a .safetensors checkpoint)`);
   if (statSync(path).isDirectory()) {
     const run = new RunDir(path);
-    const step = run.latestCheckpointStep();
-    if (step === undefined) throw new UsageError(`--init-from ${arg}: no checkpoints in ${run.checkpointDir}`);
-    return run.checkpointPath(step);
+    const whole = run.newestWholeCheckpoint();
+    if (whole.path === undefined) throw new UsageError(`--init-from ${arg}: no whole checkpoint in ${run.checkpointDir}${skippedText(whole.skipped)}`);
+    for (const s of whole.skipped) process.stderr.write(`pretrain: note: ${passedOverCheckpointNote(s, whole.step!)}\n`);
+    return whole.path;
   }
   if (!path.endsWith('.safetensors')) throw new UsageError(`--init-from ${arg}: expected a run directory or a .safetensors checkpoint`);
   return path;
@@ -200,7 +201,8 @@ export function planPretrain(raw: RawOptions): PretrainPlan {
       if (change) throw new UsageError(`--${name} cannot change when resuming (the run has ${change.stored}, the command asks for ${change.asked}); the run keeps the settings in ${run.runJson}`);
     }
     const config = { ...stored, steps: steps ?? stored.steps, checkpointEvery: checkpointEvery ?? stored.checkpointEvery };
-    const done = run.latestCheckpointStep() ?? 0;
+    // the step the resume continues from: a newest checkpoint cut short does not count (RunDir.resumePoint)
+    const done = run.newestWholeCheckpoint().step ?? 0;
     if (config.steps <= done) throw new UsageError(`--steps ${config.steps}: the run already has ${done} steps; ask for more to continue`);
     const errors = validateConfig({ ...config, filterGrad: 'im2col' });
     if (errors.length) throw new UsageError(errors.join('; '));

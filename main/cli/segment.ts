@@ -110,6 +110,7 @@ async function segment(args: string[]): Promise<number> {
 
   const t0 = performance.now();
   const model = resolveModel(values.model!, step);
+  for (const note of model.notes ?? []) process.stderr.write(`segment: note: ${note}\n`);
   const trained = trainingSettings(model);
   const size = intArg(values.size, 'size', 16) ?? (trained.size ? Math.round(baseSizeFor(trained.size) / 16) * 16 : DEFAULT_INFER_SIZE);
   const scan = await scanFolder(imagesDir);

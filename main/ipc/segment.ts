@@ -148,6 +148,7 @@ export async function runSegmentation(session: Session, request: RunRequest): Pr
     }
     job.progress(0, 'loading the model');
     const model = resolveModel(runDirOf(store, run).dir, undefined);
+    for (const note of model.notes ?? []) session.emit('app:notice', { level: 'warning', message: `run ${run.id}: ${note}` });
     const { size } = propagationSettings(model, {});
     const byId = new Map(todo.map((im) => [im.id, im]));
     let done = 0;

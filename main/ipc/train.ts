@@ -18,7 +18,7 @@ import type { TrainJob } from '../jobs/trainJob';
 import type { TrainEvent } from '../jobs/trainRun';
 import { clusterMapOf } from '../jobs/clusterMap';
 import { resolveModel } from '../jobs/modelSource';
-import { RunDir } from '../jobs/runDir';
+import { RunDir, skippedText } from '../jobs/runDir';
 import type { StoredRun } from '../project/projectFile';
 import type { ProjectStore } from '../project/projectStore';
 import { describeMissingTorch, findTorchAsync } from '../jobs/torch/findPython';
@@ -148,9 +148,9 @@ function withShapeGuidance(store: ProjectStore, s: TrainSettings, config: Omit<T
   if (s.initFromRunId !== undefined) {
     if (s.stage !== '2') throw new IpcError('validation', `starting from run ${s.initFromRunId} trains the clustering branch: choose stage 2`);
     const dir = runDirOf(store, storedRunOf(store, s.initFromRunId));
-    const step = dir.exists() ? dir.latestCheckpointStep() : undefined;
-    if (step === undefined) throw new PreconditionError(`run ${s.initFromRunId} has no checkpoint to start from; train it first, or pick another run`);
-    out.initFrom = dir.checkpointPath(step);
+    const whole = dir.exists() ? dir.newestWholeCheckpoint() : { skipped: [] };
+    if (whole.path === undefined) throw new PreconditionError(`run ${s.initFromRunId} has no whole checkpoint to start from${skippedText(whole.skipped)}; train it first, or pick another run`);
+    out.initFrom = whole.path;
   }
   if (s.shapePrior !== undefined) {
     if (!existsSync(s.shapePrior) || !statSync(s.shapePrior).isDirectory()) throw new NotFoundError(`shape prior ${s.shapePrior}: not a folder; choose the folder of binary reference masks`);
@@ -413,8 +413,10 @@ export const trainHandlers: DomainHandlers<'train:options' | 'train:start' | 'tr
     if (run.dir.startsWith('../')) throw new PreconditionError(`run ${runId} was trained outside this project (${run.dir}); continue it where it was trained (ld-studio pretrain --resume)`);
     const dir = runDirOf(store, run);
     if (!dir.exists()) throw new PreconditionError(`run ${runId} never started (no run.json in ${dir.dir}); start a new run instead`);
-    const last = dir.latestCheckpointStep();
-    if (last === undefined) throw new PreconditionError(`run ${runId} has no checkpoint to continue from; start a new run instead`);
+    // the step a resume continues from: the newest whole checkpoint (RunDir.resumePoint passes over a cut-short one too)
+    const whole = dir.newestWholeCheckpoint();
+    const last = whole.step;
+    if (last === undefined) throw new PreconditionError(`run ${runId} has no whole checkpoint to continue from${skippedText(whole.skipped)}; start a new run instead`);
     const info = dir.readInfo();
     const stored = info.settings as unknown as Omit<TrainConfig, 'filterGrad'>;
     const config = { ...stored, steps: steps ?? stored.steps };
@@ -456,7 +458,8 @@ export const trainHandlers: DomainHandlers<'train:options' | 'train:start' | 'tr
     const runDir = new RunDir(resolve(dir));
     if (!runDir.exists()) throw new NotFoundError(`${dir}: no run.json here; choose the run folder that \`ld-studio pretrain\` wrote (it holds run.json and checkpoints/)`);
     const info = runDir.readInfo();
-    if (runDir.latestCheckpointStep() === undefined) throw new PreconditionError(`${dir}: this run has no checkpoint yet; add it once it has written one`);
+    const whole = runDir.newestWholeCheckpoint();
+    if (whole.step === undefined) throw new PreconditionError(`${dir}: this run has no whole checkpoint yet${skippedText(whole.skipped)}; add it once it has written one`);
     const rel = relative(store.dir, runDir.dir);
     if (isAbsolute(rel)) throw new Error(`${dir}: on another drive than the project; copy the run folder next to the project first`);
     const relDir = rel.split(sep).join('/');

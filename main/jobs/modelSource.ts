@@ -1,6 +1,6 @@
 /**
- * Where a trained model comes from, for every inference command: a run directory (its latest
- * checkpoint or a given step; the ONNX export is cached beside it as model-step-NNNNNNNN.onnx), a
+ * Where a trained model comes from, for every inference command: a run directory (its newest whole
+ * checkpoint — a newer one cut short is passed over with a note — or a given step; the ONNX export is cached beside it as model-step-NNNNNNNN.onnx), a
  * checkpoint (.safetensors, exported in memory) or an .onnx file. Also the training settings that
  * inference must match (training size, centre-sensitive σ), read from the run's run.json.
  */
@@ -9,7 +9,7 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import { buildLdOnnx, inferLdConfig, type LdOnnxConfig } from '../engine/onnx/exportOnnx';
 import { writeFileAtomic } from '../io/atomicWrite';
 import { readSafetensors } from '../io/safetensors';
-import { RunDir } from './runDir';
+import { passedOverCheckpointNote, RunDir, skippedText } from './runDir';
 import { NotFoundError } from '../../common/errors';
 
 /** A model argument that is well-formed but cannot be combined as asked (exit code 2). */
@@ -28,6 +28,8 @@ export interface ResolvedModel {
   cached: boolean;
   /** The run directory the model belongs to, when there is one. */
   runDir: string | null;
+  /** Newer checkpoints of the run passed over as not whole, one line each, for the user. */
+  notes?: string[];
 }
 
 const pad8 = (step: number) => String(step).padStart(8, '0');
@@ -46,8 +48,13 @@ export function resolveModel(modelArg: string, stepArg: number | undefined): Res
   if (statSync(path).isDirectory()) {
     const run = new RunDir(path);
     if (!existsSync(run.checkpointDir)) throw new Error(`${path}: not a run directory (no checkpoints/ folder)`);
-    const step = stepArg ?? run.latestCheckpointStep();
-    if (step === undefined) throw new Error(`${path}: the run has no checkpoints yet (${run.checkpointDir} is empty)`);
+    const whole = stepArg === undefined ? run.newestWholeCheckpoint() : { step: stepArg, skipped: [] };
+    const step = whole.step;
+    if (step === undefined) {
+      if (whole.skipped.length) throw new Error(`${path}: the run has no whole checkpoint${skippedText(whole.skipped)}`);
+      throw new Error(`${path}: the run has no checkpoints yet (${run.checkpointDir} is empty)`);
+    }
+    const notes = whole.skipped.map((s) => passedOverCheckpointNote(s, step));
     const checkpoint = run.checkpointPath(step);
     if (!existsSync(checkpoint)) {
       const steps = readdirSync(run.checkpointDir).filter((f) => /^step-\d+\.safetensors$/.test(f));
@@ -55,10 +62,10 @@ export function resolveModel(modelArg: string, stepArg: number | undefined): Res
     }
     const onnxPath = join(path, `model-step-${pad8(step)}.onnx`);
     if (existsSync(onnxPath) && statSync(onnxPath).mtimeMs >= statSync(checkpoint).mtimeMs) {
-      return { source: onnxPath, path: onnxPath, checkpoint, step, exported: false, cached: true, runDir: path };
+      return { source: onnxPath, path: onnxPath, checkpoint, step, exported: false, cached: true, runDir: path, ...(notes.length ? { notes } : {}) };
     }
     exportCheckpointToOnnx(checkpoint, onnxPath);
-    return { source: onnxPath, path: onnxPath, checkpoint, step, exported: true, cached: false, runDir: path };
+    return { source: onnxPath, path: onnxPath, checkpoint, step, exported: true, cached: false, runDir: path, ...(notes.length ? { notes } : {}) };
   }
   if (stepArg !== undefined) throw new ModelUsageError('--step needs a run directory as --model');
   const ext = extname(path).toLowerCase();

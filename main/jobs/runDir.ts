@@ -34,9 +34,24 @@ export interface ResumePoint {
   skipped: Array<{ file: string; reason: string }>;
 }
 
+/** What `newestWholeCheckpoint` found: the checkpoint (absent when none is whole) and what it passed over. */
+export interface CheckpointChoice {
+  step?: number;
+  path?: string;
+  skipped: ResumePoint['skipped'];
+}
+
 /** The one-line note for a checkpoint resume passed over. */
 export const skippedCheckpointNote = (s: { file: string; reason: string }, step: number) =>
   `skipped checkpoint ${s.file} (${s.reason}); resuming from step ${step}`;
+
+/** ` (passed over: <file>: <why>; …)` for a message, or '' when nothing was passed over. */
+export const skippedText = (skipped: CheckpointChoice['skipped']) =>
+  skipped.length ? ` (passed over as not whole: ${skipped.map((s) => `${basename(s.file)}: ${s.reason}`).join('; ')})` : '';
+
+/** The same note for a checkpoint passed over when a model is picked from a run (not a resume). */
+export const passedOverCheckpointNote = (s: { file: string; reason: string }, step: number) =>
+  `skipped checkpoint ${s.file} (${s.reason}); using step ${step}`;
 
 const fmt = (v: number | undefined) => (v === undefined ? '' : String(v));
 
@@ -131,20 +146,29 @@ export class RunDir {
   }
 
   /**
-   * The checkpoint a resumed run continues from, for both engines: the newest one that is whole. A
-   * power cut can leave the newest cut short (or empty); it is passed over, and named in `skipped`
-   * with why, so the run continues from the one before instead of failing. Throws when none is whole.
+   * The newest checkpoint that is whole, for everything that picks one from a run (resume, running
+   * or exporting the trained model, "the run already has N steps"). A power cut can leave the newest
+   * cut short (or empty); it is passed over and named in `skipped` with why. Reads headers only.
    */
-  resumePoint(): ResumePoint {
-    const steps = this.checkpointSteps();
-    if (steps.length === 0) throw new Error(`${this.checkpointDir}: no checkpoint to resume from; start the run without --resume`);
+  newestWholeCheckpoint(): CheckpointChoice {
     const skipped: ResumePoint['skipped'] = [];
-    for (const step of steps) {
+    for (const step of this.checkpointSteps()) {
       const path = this.checkpointPath(step);
       const problem = safetensorsFileProblem(path);
       if (!problem) return { step, path, skipped };
       skipped.push({ file: path, reason: problem });
     }
+    return { skipped };
+  }
+
+  /**
+   * The checkpoint a resumed run continues from, for both engines: the newest whole one, so the run
+   * continues from the one before a cut-short newest instead of failing. Throws when none is whole.
+   */
+  resumePoint(): ResumePoint {
+    const { step, path, skipped } = this.newestWholeCheckpoint();
+    if (step !== undefined && path !== undefined) return { step, path, skipped };
+    if (skipped.length === 0) throw new Error(`${this.checkpointDir}: no checkpoint to resume from; start the run without --resume`);
     const why = skipped.map((s) => `${basename(s.file)}: ${s.reason}`).join('; ');
     throw new Error(`${this.checkpointDir}: no whole checkpoint to resume from (${why}); start the run again without --resume, in a new folder`);
   }
