@@ -12,7 +12,7 @@ import { removeStaleTempFiles, writeFileAtomic, writeFileAtomicAsync } from '../
 import { createFolder } from '../io/createFolder';
 import { InputFileError, readInputFile } from '../io/inputFile';
 import { emptyProjectFile, parseProjectFile, PROJECT_FILE_NAME, ProjectFileError, serializeProjectFile, type ProjectFile, type StoredImage } from './projectFile';
-import { NotFoundError, PreconditionError } from '../../common/errors';
+import { ConflictError, NotFoundError, PreconditionError } from '../../common/errors';
 
 export interface ProjectStoreOptions {
   /** Quiet time after a change before it is written (default 300 ms). */
@@ -76,19 +76,20 @@ export class ProjectStore {
     const abs = resolve(dir);
     const file = join(abs, PROJECT_FILE_NAME);
     const folder = await statOrUndefined(abs);
-    if (folder && !folder.isDirectory()) throw new Error(`${abs}: this is a file; choose a folder for the project`);
-    if (folder && (await statOrUndefined(file))) throw new ProjectFileError(file, 'this folder already holds a project; open it instead, or choose an empty folder');
+    // each refusal is the user's to fix (another folder), so it travels as a user-error code, not `internal`
+    if (folder && !folder.isDirectory()) throw new ConflictError(`${abs}: this is a file; choose a folder for the project`);
+    if (folder && (await statOrUndefined(file))) throw new ConflictError(`${file}: this folder already holds a project; open it instead, or choose an empty folder`);
     try {
       await createFolder(abs);
     } catch (err) {
-      throw new Error(`${abs}: cannot create the project folder here (${(err as Error).message}); choose another folder`);
+      throw new PreconditionError(`${abs}: cannot create the project folder here (${(err as Error).message}); choose another folder`);
     }
     const data = emptyProjectFile(name?.trim() || basename(abs) || 'Project');
     data.savedAt = new Date().toISOString();
     try {
       await writeFileAtomicAsync(file, serializeProjectFile(data));
     } catch (err) {
-      throw new ProjectFileError(file, `the project file cannot be written (${(err as Error).message}); choose another folder`);
+      throw new PreconditionError(`${file}: the project file cannot be written (${(err as Error).message}); choose another folder`);
     }
     options.onSaved?.('project created', data.savedAt);
     return new ProjectStore(abs, data, options);
