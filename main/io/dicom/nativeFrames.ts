@@ -22,9 +22,9 @@ function samplesPerFrame(pm: PixelModule): number {
  * Checks that the Pixel Data holds every frame, and says why not: a file cut short (the element's own
  * length runs past the end of the file: copy it again), or a header whose Rows, Columns, Samples per
  * Pixel, Bits Allocated or Number of Frames disagree with a whole Pixel Data element (the writer is at
- * fault: copying again would not help). Longer data than the header describes is refused too (its
- * first rows would be shown as a wrong image), beyond the pad byte to an even length; 1-bit data is
- * exempt, since writers differ on padding each frame.
+ * fault: copying again would not help). Data longer than the header describes by more than a row is
+ * refused too (its first rows would be shown as a wrong image); up to a row is trailing padding and
+ * is read; 1-bit data is exempt, since writers differ on padding each frame.
  */
 export function checkNativeLength(ds: DataSet, el: Element, pm: PixelModule): void {
   const bitsPerFrame = samplesPerFrame(pm) * pm.bitsAllocated;
@@ -34,7 +34,10 @@ export function checkNativeLength(ds: DataSet, el: Element, pm: PixelModule): vo
   if (Math.min(el.length, inFile) < needed && el.length > inFile) {
     throw new DecodeFailure(`Pixel Data holds ${inFile} bytes but ${needed} are needed for ${shape}; the file is truncated — copy it again from the source`, 'truncated');
   }
-  const tooLong = pm.bitsAllocated >= 8 && el.length > needed + (needed % 2);
+  // up to one row more is padding some writers add (pydicom's MR_small_padded: one row); more means
+  // the header describes another image than the data holds
+  const rowBytes = Math.ceil((bitsPerFrame / pm.rows) / 8);
+  const tooLong = pm.bitsAllocated >= 8 && el.length > needed + Math.max(rowBytes, needed % 2);
   if (el.length < needed || tooLong) {
     throw new DecodeFailure(
       `the header's Rows, Columns and Bits Allocated do not match the Pixel Data length: Rows ${pm.rows} × Columns ${pm.columns} × ` +
