@@ -222,7 +222,8 @@ async function propagate(args: string[]): Promise<number> {
       cancel,
       onProgress: (e) => bar.update(e.done, e.total, `${e.cached ? 'cached ' : ''}${e.image}`),
     });
-    for (const f of result.failures) bar.message(`skipped ${f.image}: ${f.error}`);
+    // readers' messages already begin with the file's path: print it once
+    for (const f of result.failures) bar.message(f.error.startsWith(f.image) ? `skipped ${f.error}` : `skipped ${f.image}: ${f.error}`);
 
     const table = result.table;
     const csv = join(out, 'landmarks.csv');

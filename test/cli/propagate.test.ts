@@ -249,6 +249,9 @@ describe('propagate', () => {
     expect(r.json!.failures).toHaveLength(1);
     expect(r.json!.failures[0].image).toMatch(/broken\.png$/);
     expect(r.stderr).toMatch(/skipped .*broken\.png/);
+    // the path once, not once from the command and again from the reader
+    const line = r.stderr.split('\n').find((l) => l.includes('skipped'))!;
+    expect(line.split('broken.png').length - 1, line).toBe(1);
   });
 
   test('bad arguments: exit 2 with the reason; a template without the template image: exit 1 naming the file', async () => {
