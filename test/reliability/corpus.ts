@@ -9,6 +9,7 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { parse, rewriteTransferSyntax } from '../io/helpers/dicomBytes';
 import { dataPath } from '../helpers/sharedData';
+import { mulberry32 } from '../../main/engine/rng';
 
 export interface CorpusFile {
   /** Absolute path in the corpus folder. */
@@ -43,16 +44,7 @@ export const SOURCES = {
 };
 
 /** mulberry32: a fixed seed gives the same corpus on every machine. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 /** `count` random bytes XOR 0xFF, past the first `from` bytes (DICOM: the preamble and meta header). */
 function bitFlip(bytes: Uint8Array, seed: number, count: number, from: number): Buffer {

@@ -3,6 +3,7 @@
  * An affine A maps (x, y) → (a0·x + a1·y + a2, a3·x + a4·y + a5).
  */
 import type { Point } from './types';
+import { mulberry32 } from '../rng';
 
 export type Affine = [number, number, number, number, number, number];
 
@@ -41,17 +42,6 @@ export function fitAffine(src: Point[], dst: Point[], weights?: number[]): Affin
   return [px[0], px[1], px[2], py[0], py[1], py[2]];
 }
 
-/** A small deterministic PRNG (mulberry32) so that propagation is reproducible. */
-function mulberry32(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface Candidate {
   p: Point;
