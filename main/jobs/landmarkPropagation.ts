@@ -284,6 +284,8 @@ export async function runPropagation(opts: PropagationJobOptions): Promise<Propa
         if (cached) cachedImages++;
         const t = performance.now();
         const global = propagateGlobal(template, queries, features, { consensus: settings.consensus, consensusRadius: opts.consensusRadius });
+        // the anatomy's scale for the fine levels and NCC (kept for the extra-template pass)
+        const scale = settings.cascade && settings.cascade.affineScale ? affineScale(global.affine) : { x: 1, y: 1 };
         const points = global.points;
         const starts = points.map((p) => (p ? { x: p.x, y: p.y } : null));
         const refinedKey = cache && needsPixels ? `${keyOf(img.path)}-${createHash('sha256').update(fineKey).digest('hex').slice(0, 12)}` : '';
@@ -291,7 +293,6 @@ export async function runPropagation(opts: PropagationJobOptions): Promise<Propa
         const todo = points.map((p, k) => Boolean(p) && !known[pointKeys[k]]);
         if (needsPixels && todo.some(Boolean)) {
           const grey = greyFromRecord(await readImage(img.path));
-          const scale = settings.cascade && settings.cascade.affineScale ? affineScale(global.affine) : { x: 1, y: 1 };
           fineLandmarks += todo.filter(Boolean).length;
           if (cascade) {
             const starts = points.map((p, k) => (todo[k] ? p : null));
@@ -334,7 +335,7 @@ export async function runPropagation(opts: PropagationJobOptions): Promise<Propa
         propagateMs += performance.now() - t;
         images.push({ image: name, width: features.source.width, height: features.source.height, geometry: features.source.geometry, points });
         paths.push(img.path);
-        scales.push(settings.cascade && settings.cascade.affineScale ? affineScale(global.affine) : { x: 1, y: 1 });
+        scales.push(scale);
         opts.onProgress?.({ done: i + 1, total, image: name, cached });
       } catch (err) {
         failures.push({ image: img.path, error: err instanceof Error ? err.message : String(err) });
