@@ -5,7 +5,8 @@
  *
  * Add a channel: declare it in `IpcChannels` here, give it a zod request schema in
  * `main/ipc/contract.ts`, and a handler in the domain file under `main/ipc/` (the compiler then refuses
- * the build until all three agree).
+ * the build until all three agree). Add a binary route (a body plus a JSON header, e.g. pixels):
+ * declare it in `BinaryRoutes` and `binaryRouteHeaders`, and a handler in `main/ipc/binaryRoutes.ts`.
  */
 
 import type { AppCommand } from './appCommands';
@@ -211,7 +212,7 @@ export interface FolderListing {
   entries: { name: string; kind: 'dir' | 'file'; /** An image LD Studio can read (by extension). */ image: boolean }[];
 }
 
-/** Binary pixels for the viewer: `GET api/images/<id>/pixels` (same path in both transports). */
+/** Binary pixels for the viewer: the `pixels` binary route (`BinaryRoutes` below). */
 export interface PixelsHeader {
   width: number;
   height: number;
@@ -229,8 +230,6 @@ export interface PixelsHeader {
   /** DICOM Modality (CR, DX, CT…); absent for PNG/JPEG/TIFF. */
   modality?: string;
 }
-/** Name of the response header carrying `PixelsHeader` as JSON. */
-export const pixelsHeaderName = 'X-LD-Pixels';
 
 // ---------------------------------------------------------------------------------------------
 // Segmentation (shape-guided clustering) review and DICOM exports.
@@ -263,13 +262,61 @@ export interface SegmentCodeMatch {
   matched?: string;
 }
 
-/** Header (JSON) of `GET api/images/<id>/mask`; the body is width·height uint8 values (0 or 1). */
-export const maskHeaderName = 'X-LD-Mask';
-
 /** What `X-LD-Mask` carries: the mask's size (the image's original size) and its `MaskInfo`. */
 export interface MaskHeader extends MaskInfo {
   width: number;
   height: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Binary routes: `GET api/images/<id>/<route>` → a binary body plus one JSON response header. Both
+// transports serve them at the same path (browser mode over HTTP, the Electron app on its
+// ld-studio:// scheme), from the handler table of main/ipc/binaryRoutes.ts, which the compiler holds
+// to this list. Binary, not an invoke channel: megabytes of pixels are too much to send as JSON.
+
+/** Route → what its JSON header carries. */
+export interface BinaryRoutes {
+  /** The image's pixels for the viewer; the body's element type is `PixelsHeader.dtype`. */
+  pixels: PixelsHeader;
+  /** The image's mask: width·height uint8 values (0 or 1); 404 when the image has none. */
+  mask: MaskHeader;
+}
+
+export type BinaryRoute = keyof BinaryRoutes;
+
+/** Each route's response header (its `BinaryRoutes` value as JSON). */
+export const binaryRouteHeaders = {
+  pixels: 'X-LD-Pixels',
+  mask: 'X-LD-Mask',
+} as const satisfies { [R in BinaryRoute]: string };
+
+export const pixelsHeaderName = binaryRouteHeaders.pixels;
+export const maskHeaderName = binaryRouteHeaders.mask;
+
+const BINARY_ROUTE_NAMES = Object.keys(binaryRouteHeaders) as BinaryRoute[];
+const BINARY_ROUTE_PATH = /^\/?api\/images\/([^/]+)\/([^/]+)$/;
+
+/** A route's path for one image, relative (no leading slash) so it resolves under either transport's origin. */
+export function binaryRoutePath(route: BinaryRoute, imageId: string): string {
+  return `api/images/${encodeURIComponent(imageId)}/${route}`;
+}
+
+/** A request path that names a binary route; `imageId` is null when it is not valid percent-encoding (answer 400). */
+export interface BinaryRouteMatch {
+  route: BinaryRoute;
+  imageId: string | null;
+}
+
+/** `/api/images/<id>/<route>` (leading slash optional) → route and decoded id; null for any other path. */
+export function matchBinaryRoute(path: string): BinaryRouteMatch | null {
+  const m = BINARY_ROUTE_PATH.exec(path);
+  const route = m ? BINARY_ROUTE_NAMES.find((r) => r === m[2]) : undefined;
+  if (!m || !route) return null;
+  try {
+    return { route, imageId: decodeURIComponent(m[1]) };
+  } catch {
+    return { route, imageId: null };
+  }
 }
 
 /** Channel → request (payload) and response types. `void` request = no payload. */

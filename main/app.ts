@@ -1,9 +1,9 @@
 /**
  * Electron main process: one window on the built renderer, served from the privileged `ld-studio://app/`
  * scheme (not file://, where Chromium blocks module scripts, workers and wasm), with a strict CSP, no
- * navigation, no popups, no permissions, and the IPC handler table registered on ipcMain. The viewer's
- * pixels come from `ld-studio://app/api/images/<id>/pixels` and an image's mask from
- * `ld-studio://app/api/images/<id>/mask` (same paths as browser mode). The File menu
+ * navigation, no popups, no permissions, and the IPC handler table registered on ipcMain. The binary
+ * routes (common/api.ts `BinaryRoutes`: an image's pixels, its mask) are served by the table at
+ * `ld-studio://app/api/images/<id>/<route>` (same paths as browser mode). The File menu
  * sends `app:command` events that the renderer carries out.
  *
  *   electron . [--project <dir>]
@@ -11,12 +11,10 @@
 import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, session, type MenuItemConstructorOptions, type OpenDialogOptions, type WebContents } from 'electron';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { eventChannelPrefix, type EventName, type IpcEnvelope, type IpcEvents, type RequestOf } from '../common/api';
+import { eventChannelPrefix, matchBinaryRoute, type BinaryRouteMatch, type EventName, type IpcEnvelope, type IpcEvents, type RequestOf } from '../common/api';
 import type { AppCommandId } from '../common/appCommands';
 import { checkDevServerUrl, parseLaunchArgs } from './args';
 import { SUPPORTED_EXTENSIONS } from './io/sniffFormat';
-import { PixelsError, pixelsResponseHeaders, readPixels } from './ipc/pixels';
-import { maskResponseHeaders, readMaskPayload } from './ipc/segment';
 import { createHandlerTable, invokeChannel, toErrorPayload, type Dialogs, type EventSink, type HandlerTable } from './ipc/registry';
 import { CONTENT_SECURITY_POLICY, contentTypeFor, resolveStaticFile, SECURITY_HEADERS } from './static';
 
@@ -36,8 +34,6 @@ for (const e of launch.errors) console.error(`ld-studio: ${e}`);
 /** `--project <dir>`: opened at start. */
 export const initialProject = launch.project;
 
-const PIXELS_ROUTE = /^\/api\/images\/([^/]+)\/pixels$/;
-const MASK_ROUTE = /^\/api\/images\/([^/]+)\/mask$/;
 /** The IPC handler table (and its session: the open project, jobs, training); created when the app is ready. */
 let table: HandlerTable | undefined;
 
@@ -108,10 +104,8 @@ function serveRendererProtocol(): void {
     const url = new URL(request.url);
     if (url.host !== 'app') return textResponse(404, 'Not found');
     if (request.method !== 'GET' && request.method !== 'HEAD') return textResponse(405, 'Method not allowed');
-    const pixels = PIXELS_ROUTE.exec(url.pathname);
-    if (pixels) return imageDataResponse(pixels[1], 'pixels', request.method === 'HEAD');
-    const mask = MASK_ROUTE.exec(url.pathname);
-    if (mask) return imageDataResponse(mask[1], 'mask', request.method === 'HEAD');
+    const binary = matchBinaryRoute(url.pathname);
+    if (binary) return binaryResponse(binary, request.method === 'HEAD');
     const found = await resolveStaticFile(rendererDir, url.pathname);
     if (!found.ok) return textResponse(found.status, found.reason);
     const body = request.method === 'HEAD' ? null : await readFile(found.file);
@@ -122,28 +116,17 @@ function serveRendererProtocol(): void {
   });
 }
 
-/** An image's pixels or mask: binary body, JSON header (`X-LD-Pixels` / `X-LD-Mask`). */
-async function imageDataResponse(rawId: string, what: 'pixels' | 'mask', head: boolean): Promise<Response> {
+/** Every binary route alike (pixels, mask): the handler table answers, errors as plain text. */
+async function binaryResponse({ route, imageId }: BinaryRouteMatch, head: boolean): Promise<Response> {
   if (!table) return textResponse(503, 'not ready');
-  let imageId: string;
-  try {
-    imageId = decodeURIComponent(rawId);
-  } catch {
-    return textResponse(400, 'malformed image id');
-  }
-  try {
-    const session = table.session;
-    const { headers, body } =
-      what === 'pixels'
-        ? await readPixels(session, imageId).then((p) => ({ headers: pixelsResponseHeaders(p), body: p.body }))
-        : await readMaskPayload(session, imageId).then((m) => ({ headers: maskResponseHeaders(m), body: m.body }));
-    return new Response(head ? null : new Uint8Array(body.buffer, body.byteOffset, body.byteLength), {
-      status: 200,
-      headers: { ...SECURITY_HEADERS, ...headers },
-    });
-  } catch (err) {
-    return textResponse(err instanceof PixelsError ? err.status : 500, (err as Error).message);
-  }
+  if (imageId === null) return textResponse(400, 'malformed image id');
+  const answer = await table.binary[route](imageId);
+  if (!answer.ok) return textResponse(answer.status, answer.error.message);
+  const { body } = answer;
+  return new Response(head ? null : new Uint8Array(body.buffer, body.byteOffset, body.byteLength), {
+    status: 200,
+    headers: { ...SECURITY_HEADERS, ...answer.headers },
+  });
 }
 
 function textResponse(status: number, text: string): Response {

@@ -4,8 +4,8 @@
  *
  *   GET  /…                         the built renderer (static files, CSP header on every response)
  *   POST /api/invoke/<channel>      JSON body = payload → 200 { result } | 4xx/5xx { error }
- *   GET  /api/images/<id>/pixels    an image's pixels: binary body, `X-LD-Pixels` header (PixelsHeader JSON)
- *   GET  /api/images/<id>/mask      an image's mask: width·height bytes 0/1, `X-LD-Mask` header (MaskHeader JSON); 404 without one
+ *   GET  /api/images/<id>/<route>   a binary route of common/api.ts `BinaryRoutes` (pixels, mask): binary
+ *                                   body, the route's JSON header (`X-LD-Pixels`, `X-LD-Mask`)
  *   GET  /api/events                WebSocket upgrade: every event as a `{ event, payload }` JSON text message
  *
  * Every request must carry the session token: `Authorization: Bearer <token>`, or the cookie that a
@@ -27,11 +27,9 @@ import { isIP, type AddressInfo, type Socket } from 'node:net';
 import { networkInterfaces } from 'node:os';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer } from 'ws';
-import type { EventName, IpcErrorPayload, IpcEvents } from '../common/api';
+import { matchBinaryRoute, type BinaryRouteMatch, type EventName, type IpcErrorPayload, type IpcEvents } from '../common/api';
 import { jsonNestsDeeperThan, jsonSyntaxError } from './io/jsonSyntax';
-import { PixelsError, pixelsResponseHeaders, readPixels } from './ipc/pixels';
 import { createHandlerTable, httpStatusFor, IpcBadRequestError, invokeChannel, toErrorPayload, type HandlerTable } from './ipc/registry';
-import { maskResponseHeaders, readMaskPayload } from './ipc/segment';
 import { contentTypeFor, resolveStaticFile, SECURITY_HEADERS } from './static';
 
 export interface ServerOptions {
@@ -78,8 +76,6 @@ const LOOPBACK_NAMES = new Set(['localhost', '::1', '[::1]']);
 const TOKEN_PATTERN = /^[A-Za-z0-9_-]{16,256}$/;
 const INVOKE_PREFIX = '/api/invoke/';
 const EVENTS_PATH = '/api/events';
-const PIXELS_ROUTE = /^\/api\/images\/([^/]+)\/pixels$/;
-const MASK_ROUTE = /^\/api\/images\/([^/]+)\/mask$/;
 /** No payload of the contract nests deeper than a few levels; far deeper is an attempt to hold the thread. */
 export const MAX_JSON_DEPTH = 64;
 /** Events are small; a client has nothing to send but pings. */
@@ -175,10 +171,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   };
 
   const handleApi = async (req: IncomingMessage, res: ServerResponse, rawPath: string): Promise<void> => {
-    const pixels = PIXELS_ROUTE.exec(rawPath);
-    if (pixels) return handleImageData(req, res, pixels[1], 'pixels');
-    const mask = MASK_ROUTE.exec(rawPath);
-    if (mask) return handleImageData(req, res, mask[1], 'mask');
+    const binary = matchBinaryRoute(rawPath);
+    if (binary) return handleBinary(req, res, binary);
     if (!rawPath.startsWith(INVOKE_PREFIX)) return sendJson(res, 404, { error: { code: 'bad_request', message: `no API route ${rawPath}` } });
     if (req.method !== 'POST') return sendJson(res, 405, { error: { code: 'bad_request', message: 'use POST' } }, { Allow: 'POST' });
     // Cross-origin pages cannot send this content type without a CORS preflight (which we never allow),
@@ -221,30 +215,18 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     }
   };
 
-  /** The binary routes of one image: its pixels, or its mask. */
-  const handleImageData = async (req: IncomingMessage, res: ServerResponse, rawId: string, what: 'pixels' | 'mask'): Promise<void> => {
+  /** Every binary route alike (pixels, mask): the handler table answers, errors as `{ error }` JSON. */
+  const handleBinary = async (req: IncomingMessage, res: ServerResponse, { route, imageId }: BinaryRouteMatch): Promise<void> => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { error: { code: 'bad_request', message: 'use GET' } }, { Allow: 'GET, HEAD' });
     const origin = req.headers.origin;
     if (origin !== undefined && origin !== ownOrigin(req)) {
       return sendJson(res, 403, { error: { code: 'bad_request', message: 'cross-origin request refused' } });
     }
-    let imageId: string;
-    try {
-      imageId = decodeURIComponent(rawId);
-    } catch {
-      return sendError(res, new IpcBadRequestError('malformed image id'));
-    }
-    try {
-      const { headers, body } =
-        what === 'pixels'
-          ? await readPixels(handlers.session, imageId).then((p) => ({ headers: pixelsResponseHeaders(p), body: p.body }))
-          : await readMaskPayload(handlers.session, imageId).then((m) => ({ headers: maskResponseHeaders(m), body: m.body }));
-      res.writeHead(200, { ...SECURITY_HEADERS, ...headers });
-      res.end(req.method === 'HEAD' ? undefined : body);
-    } catch (err) {
-      if (err instanceof PixelsError) return sendJson(res, err.status, { error: { code: err.status === 500 ? 'internal' : 'bad_request', message: err.message } });
-      sendError(res, err);
-    }
+    if (imageId === null) return sendError(res, new IpcBadRequestError('malformed image id'));
+    const answer = await handlers.binary[route](imageId);
+    if (!answer.ok) return sendJson(res, answer.status, { error: answer.error });
+    res.writeHead(200, { ...SECURITY_HEADERS, ...answer.headers });
+    res.end(req.method === 'HEAD' ? undefined : answer.body);
   };
 
   const handleStatic = async (req: IncomingMessage, res: ServerResponse, rawPath: string): Promise<void> => {

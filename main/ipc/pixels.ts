@@ -1,19 +1,17 @@
 /**
  * The viewer's pixels of one project image, transport-free: `readPixels(session, imageId)` →
- * `{ header: PixelsHeader, body }`. Browser mode serves it at `GET /api/images/<id>/pixels`
- * (main/server.ts), the Electron app at `ld-studio://app/api/images/<id>/pixels` (main/app.ts), both
- * with the header as JSON in `X-LD-Pixels`. Decoded images are kept in a small LRU cache keyed by the
- * file's identity (path, size, mtime), so a replaced file is read again.
+ * `{ header: PixelsHeader, body }`, the handler of the `pixels` binary route (main/ipc/binaryRoutes.ts,
+ * which both transports serve). Decoded images are kept in a small LRU cache keyed by the file's
+ * identity (path, size, mtime), so a replaced file is read again.
  */
 import { stat } from 'node:fs/promises';
-import { pixelsHeaderName } from '../../common/api';
 import { readImage } from '../io';
 import { ImageReadError } from '../io/imageRecord';
 import { pixelsFromRecord, type PixelsPayload } from '../io/imagePreview';
 import { missingImageReason } from '../project/projectStore';
 import type { Session } from './session';
 
-/** A pixels request that cannot be answered; `status` is the HTTP status both transports use. */
+/** A binary route's request that cannot be answered (pixels, mask); `status` is the HTTP status both transports use. */
 export class PixelsError extends Error {
   constructor(
     readonly status: 404 | 422 | 500,
@@ -57,14 +55,4 @@ export async function readPixels(session: Session, imageId: string): Promise<Pix
   })();
   session.pixelsInFlight.set(key, work);
   return work;
-}
-
-/** The response headers both transports send with the body. */
-export function pixelsResponseHeaders(payload: PixelsPayload): Record<string, string> {
-  return {
-    'Content-Type': 'application/octet-stream',
-    'Content-Length': String(payload.body.length),
-    [pixelsHeaderName]: JSON.stringify(payload.header),
-    'Cache-Control': 'no-store',
-  };
 }

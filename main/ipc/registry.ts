@@ -3,12 +3,13 @@
  * validates its payload with the channel's zod schema before the handler runs. main/app.ts registers
  * the table on ipcMain, main/server.ts on loopback HTTP; tests call it directly.
  *
- * Each table owns a Session (the open project, jobs, the training run): `table.session` for the
- * transports' binary routes (pixels), `table.dispose()` at the end (cancels jobs, stops training
- * with a checkpoint, saves the project).
+ * Each table owns a Session (the open project, jobs, the training run), and answers the binary
+ * routes (pixels, mask: common/api.ts `BinaryRoutes`) through `table.binary[route](imageId)`;
+ * `table.dispose()` at the end cancels jobs, stops training with a checkpoint, saves the project.
  */
 import type { Channel, ResponseOf } from '../../common/api';
 import { appHandlers } from './app';
+import { createBinaryTable, type BinaryTable } from './binaryRoutes';
 import { channels, requestSchemas } from './contract';
 import { engineHandlers } from './engine';
 import { IpcUnknownChannelError, IpcValidationError } from './errors';
@@ -26,10 +27,13 @@ import type { Handler, HandlerContext, RawHandler } from './types';
 export { IpcBadRequestError, IpcError, IpcUnknownChannelError, IpcValidationError, toErrorPayload, httpStatusFor } from './errors';
 export type { EventSink, HandlerContext, RawHandler } from './types';
 export { Session, type Dialogs, type SessionOptions } from './session';
+export type { BinaryResponse, BinaryTable } from './binaryRoutes';
 
 /** A Map, not an object: a channel named `constructor` or `__proto__` must not find anything. */
 export interface HandlerTable extends ReadonlyMap<string, RawHandler> {
   readonly session: Session;
+  /** The binary routes of this session: route → `(imageId) → BinaryResponse` (never throws). */
+  readonly binary: BinaryTable;
   /** Cancel jobs, stop training (it checkpoints), save and close the project. */
   dispose(): Promise<void>;
 }
@@ -55,7 +59,7 @@ export function createHandlerTable(options: HandlerTableOptions = {}): HandlerTa
   };
   const table = new Map<string, RawHandler>();
   for (const channel of channels) table.set(channel, bind(channel, handlers, ctx));
-  return Object.assign(table, { session, dispose: () => session.dispose() });
+  return Object.assign(table, { session, binary: createBinaryTable(session), dispose: () => session.dispose() });
 }
 
 function bind<C extends Channel>(channel: C, handlers: { [K in Channel]: Handler<K> }, ctx: HandlerContext): RawHandler {

@@ -5,7 +5,7 @@
  *             set by the ?token= page load authenticates it.
  * Both answer with an envelope { result } | { error }; `invoke` unwraps it and throws LdStudioError.
  */
-import type { Channel, EventName, IpcEnvelope, IpcErrorCode, IpcEvents, IpcIssue, LdStudioBridge, PayloadArgs, ResponseOf } from '../../../common/api';
+import { binaryRoutePath, type Channel, type EventName, type IpcEnvelope, type IpcErrorCode, type IpcEvents, type IpcIssue, type LdStudioBridge, type PayloadArgs, type ResponseOf } from '../../../common/api';
 import { EventSocket } from './eventSocket';
 
 declare global {
@@ -94,7 +94,7 @@ export function browserApi(fetchImpl: typeof fetch = (input, init) => fetch(inpu
 
 /** Relative to the page, so it resolves under http://127.0.0.1:port/ and ld-studio://app/ alike. */
 function pixelsUrl(imageId: string): string {
-  return `api/images/${encodeURIComponent(imageId)}/pixels`;
+  return binaryRoutePath('pixels', imageId);
 }
 
 let current: LdStudioApi | undefined;

@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
-import { encodeMaskRle, maskHeaderName, type MaskInfo } from '../../../common/api';
+import { binaryRoutePath, encodeMaskRle, maskHeaderName, type MaskInfo } from '../../../common/api';
 import { useApi } from '../api/client';
 import { useJobStore } from './jobs';
 import { useUndoStore } from './undo';
@@ -25,7 +25,7 @@ export const useMaskStore = defineStore('masks', () => {
   async function fetchPixels(imageId: string): Promise<void> {
     pixels.value = null;
     if (!byImage.value.has(imageId)) return;
-    const res = await fetch(`api/images/${encodeURIComponent(imageId)}/mask`, { credentials: 'same-origin' });
+    const res = await fetch(binaryRoutePath('mask', imageId), { credentials: 'same-origin' });
     if (res.status === 404) return;
     if (!res.ok) throw new Error(`could not load the mask (${res.status}: ${(await res.text()).slice(0, 200)})`);
     const header = JSON.parse(res.headers.get(maskHeaderName) ?? '{}') as { width: number; height: number };
