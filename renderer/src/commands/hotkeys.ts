@@ -19,10 +19,12 @@ export function typingInField(e: KeyboardEvent): boolean {
   return !!t && (t.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(t.tagName));
 }
 
-/** "mod+shift+z" → "Ctrl+Shift+Z" for tooltips and the shortcut list. */
+const NAMED: Record<string, string> = { arrowright: '→', arrowleft: '←', arrowup: '↑', arrowdown: '↓', delete: 'Del', backspace: 'Backspace', enter: 'Enter', tab: 'Tab', escape: 'Esc' };
+
+/** "mod+shift+z" → "Ctrl+Shift+Z" for tooltips and the shortcut sheet. */
 export function keyLabel(key: string): string {
   return key
     .split('+')
-    .map((k) => (k === 'mod' ? (isMac ? '⌘' : 'Ctrl') : k === 'arrowright' ? '→' : k === 'arrowleft' ? '←' : k.length === 1 ? k.toUpperCase() : k[0].toUpperCase() + k.slice(1)))
+    .map((k) => (k === 'mod' ? (isMac ? '⌘' : 'Ctrl') : NAMED[k] ?? (k.length === 1 ? k.toUpperCase() : k[0].toUpperCase() + k.slice(1))))
     .join('+');
 }
