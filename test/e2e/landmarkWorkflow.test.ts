@@ -135,6 +135,10 @@ describe.skipIf(!!skipReason)('browser mode: import → train → template → p
     await page.getByTestId('propagate').click();
     await expect.poll(() => page.locator('[data-testid=review-queue] li').count(), { timeout: 300_000, interval: 1000 }).toBe(8);
     const image = (await page.getByTestId('review-image-name').textContent())!.trim();
+    const queueOrder = () => page.locator('[data-testid=review-queue] li').evaluateAll((els) => els.map((e) => e.getAttribute('data-image-id')));
+    const pointOrder = () => page.locator('[data-testid=point-list] li').evaluateAll((els) => els.map((e) => e.getAttribute('data-name')));
+    const queueBefore = await queueOrder();
+    const pointsBefore = await pointOrder();
     const first = page.locator('[data-testid=point-list] li').first();
     const name = (await first.getAttribute('data-name'))!;
     const before = parseCoords(await first.locator('.coords').textContent());
@@ -155,6 +159,9 @@ describe.skipIf(!!skipReason)('browser mode: import → train → template → p
     const row = page.locator(`[data-testid=point-list] li[data-name="${name}"]`);
     await expect.poll(async () => row.locator('.confidence').textContent()).toBe('corrected');
     const after = parseCoords(await row.locator('.coords').textContent());
+    // the correction moves neither the image in the queue nor the point in the list
+    expect(await queueOrder()).toEqual(queueBefore);
+    expect(await pointOrder()).toEqual(pointsBefore);
     const expected = reviewFit.toImage(to);
     expect(Math.abs(after.x - expected.x)).toBeLessThan(1.5 / reviewFit.scale);
     expect(Math.abs(after.y - expected.y)).toBeLessThan(1.5 / reviewFit.scale);
@@ -165,6 +172,32 @@ describe.skipIf(!!skipReason)('browser mode: import → train → template → p
     await page.keyboard.press('Control+Shift+z');
     await expect.poll(async () => parseCoords(await row.locator('.coords').textContent())).toEqual(after);
     corrected = { image, name, before, after };
+  });
+
+  it('centres a point clicked in the list, and opens the shortcut sheet with ?', async () => {
+    const rows = page.locator('[data-testid=point-list] li');
+    const name = (await rows.nth(1).getAttribute('data-name'))!;
+    const spread = async () => {
+      const m = await markerCentres(page);
+      return Math.max(...m.map((a) => Math.max(...m.map((b) => Math.hypot(a.x - b.x, a.y - b.y)))));
+    };
+    const spreadBefore = await spread();
+    await rows.nth(1).locator('button').click();
+    await expect(rows.nth(1)).toHaveClass(/active/);
+    const box = await viewerBox(page);
+    const centre = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+    await expect.poll(async () => Math.min(...(await markerCentres(page)).map((m) => Math.hypot(m.x - centre.x, m.y - centre.y)))).toBeLessThan(3);
+    expect(await spread()).toBeGreaterThan(spreadBefore * 1.5); // zoomed in
+    expect(name).toBeTruthy();
+    await page.keyboard.press('r');
+
+    await page.keyboard.press('Shift+?');
+    const sheet = page.getByTestId('shortcut-sheet');
+    await expect(sheet).toBeVisible();
+    await expect(sheet.locator('[data-command="review.nextLowConfidence"]')).toContainText('J');
+    await expect(sheet.locator('[data-command="help.shortcuts"]')).toContainText('F1');
+    await page.keyboard.press('Escape');
+    await expect(sheet).toHaveCount(0);
   });
 
   it('exports Slicer .mrk.json with the template and the corrected coordinates', async () => {

@@ -6,15 +6,6 @@ import { useJobStore } from './jobs';
 import { useProjectStore } from './project';
 import { useUndoStore } from './undo';
 
-export interface ReviewItem {
-  imageId: string;
-  /** Lowest confidence of the image's predicted points (1 when all are corrected). */
-  minConfidence: number;
-  accepted: boolean;
-}
-
-const pointConfidence = (p: LandmarkPoint) => (p.status === 'corrected' ? 1 : p.confidence ?? 0);
-
 /** Template placement, propagation and review; every edit is an undoable memo, saved at once. */
 export const useLandmarkStore = defineStore('landmarks', () => {
   const project = useProjectStore();
@@ -28,14 +19,6 @@ export const useLandmarkStore = defineStore('landmarks', () => {
   const lastPropagation = ref<{ images: number; failed: number; seconds: number; templates: number } | null>(null);
 
   const nextUnplaced = computed(() => template.value?.names.find((n) => !template.value!.points[n]) ?? null);
-
-  /** Images to review, least confident first; accepted ones go to the end. */
-  const queue = computed<ReviewItem[]>(() =>
-    [...results.value.values()]
-      .filter((l) => l.imageId !== template.value?.imageId)
-      .map((l) => ({ imageId: l.imageId, accepted: l.accepted, minConfidence: Math.min(1, ...l.points.map(pointConfidence)) }))
-      .sort((a, b) => Number(a.accepted) - Number(b.accepted) || a.minConfidence - b.minConfidence || a.imageId.localeCompare(b.imageId)),
-  );
 
   function patchTemplate(t: TemplateState): void {
     if (project.snapshot) project.set({ ...project.snapshot, template: t });
@@ -101,7 +84,7 @@ export const useLandmarkStore = defineStore('landmarks', () => {
   }
 
   return {
-    template, results, activeName, nextUnplaced, queue, propagateJobId, lastPropagation,
+    template, results, activeName, nextUnplaced, propagateJobId, lastPropagation,
     setTemplate, placeTemplatePoint, movePoint, accept, propagate,
   };
 });

@@ -36,6 +36,8 @@ export interface Viewer {
   resetView(): void;
   /** Image pixel-centre coordinates → CSS pixels relative to the viewport element. */
   imageToElement(p: XY): XY;
+  /** Centre the view on a point and zoom in to about a sixth of the image (no zoom-out when closer already). */
+  focus(p: XY): void;
   /** Draw an RGBA overlay (a data: URL at the image's size) over the image; null removes it. */
   setOverlay(dataUrl: string | null, opacity?: number): void;
   /** Show a binary mask (width·height, 0/1) of the current image as a labelmap; null removes it. */
@@ -207,6 +209,20 @@ export async function createViewer(element: HTMLDivElement, callbacks: ViewerCal
         const { windowCenter, windowWidth, invert } = current.header;
         viewport.setProperties({ voiRange: { lower: windowCenter - windowWidth / 2, upper: windowCenter + windowWidth / 2 }, invert });
       }
+      viewport.render();
+    },
+    focus(p) {
+      if (!current) return;
+      const cam = viewport.getCamera();
+      const fp = cam.focalPoint ?? [0, 0, 0];
+      const pos = cam.position ?? [0, 0, 1];
+      // world coordinates are image pixels (drawLandmarks relies on it too); parallelScale is half the visible height
+      const closest = Math.max(current.header.width, current.header.height) / 12;
+      viewport.setCamera({
+        focalPoint: [p.x, p.y, fp[2]],
+        position: [pos[0] + p.x - fp[0], pos[1] + p.y - fp[1], pos[2]],
+        parallelScale: Math.min(cam.parallelScale ?? closest, closest),
+      });
       viewport.render();
     },
     imageToElement(p) {
