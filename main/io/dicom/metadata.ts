@@ -20,6 +20,7 @@ const WINDOW_WIDTH = tag(0x0028, 0x1051);
 const RESCALE_INTERCEPT = tag(0x0028, 0x1052);
 const RESCALE_SLOPE = tag(0x0028, 0x1053);
 const SPECIFIC_CHARACTER_SET = tag(0x0008, 0x0005);
+const NUMBER_OF_FRAMES = tag(0x0028, 0x0008);
 
 type ValueKind = 'text' | 'int';
 
@@ -178,3 +179,24 @@ export function readDicomSource(ds: DataSet, pm: PixelModule, syntax: TransferSy
   };
 }
 
+/** The attributes imageGeometryOf (main/io/landmarks) maps to patient space: spacing, and plane geometry with a Frame of Reference. */
+export interface HeaderGeometry {
+  spacing?: ImageRecord['spacing'];
+  dicom: Pick<DicomSource, 'frameOfReferenceUID' | 'imagePositionPatient' | 'imageOrientationPatient'>;
+}
+
+/**
+ * The geometry part of an ImageRecord from the header alone, by the functions a decode uses
+ * (readSpacing, and readGeometry only with a Frame of Reference, as readDicomSource does), so a file
+ * whose pixels are not needed gives the very same geometry without decoding them.
+ */
+export function readHeaderGeometry(ds: DataSet): HeaderGeometry {
+  const frameOfReferenceUID = text(ds, FRAME_OF_REFERENCE_UID, textDecoderFor(text(ds, SPECIFIC_CHARACTER_SET)));
+  // the frame count readPixelModule gives, without its checks of the pixel encoding
+  const frames = Math.max(1, Math.round(number(ds, NUMBER_OF_FRAMES) ?? 1));
+  const spacing = readSpacing(ds);
+  return {
+    ...(spacing ? { spacing } : {}),
+    dicom: frameOfReferenceUID ? { frameOfReferenceUID, ...readGeometry(ds, frames) } : {},
+  };
+}

@@ -6,7 +6,7 @@
 import type { ImageGeometry, Point, Vec3 } from '../../../engine/landmarks/types';
 
 export type { ImageGeometry, Vec3 };
-import type { ImageRecord } from '../../imageRecord';
+import type { DicomSource, ImageRecord } from '../../imageRecord';
 
 /** The geometry of an image without one; writers tell pixels from millimetres by this very object. */
 export const PIXEL_GEOMETRY: ImageGeometry = {
@@ -57,9 +57,13 @@ export function geometryFromDicom(imagePositionPatient: number[], pixelSpacing: 
 /**
  * The geometry Slicer gives an image on load: from ImagePositionPatient / ImageOrientationPatient /
  * spacing when the image has a Frame of Reference; spacing only (origin 0, identity directions) for a
- * projection radiograph without one; pixels otherwise (PNG, JPEG).
+ * projection radiograph without one; pixels otherwise (PNG, JPEG). A decoded record, or the header
+ * alone (main/io/dicom/metadata.ts readHeaderGeometry).
  */
-export function imageGeometryOf(record: Pick<ImageRecord, 'spacing' | 'dicom'>): ImageGeometry {
+export function imageGeometryOf(record: {
+  spacing?: ImageRecord['spacing'];
+  dicom?: Pick<DicomSource, 'imagePositionPatient' | 'imageOrientationPatient'>;
+}): ImageGeometry {
   const spacing: [number, number] | undefined = record.spacing ? [record.spacing.row, record.spacing.column] : undefined;
   const ipp = record.dicom?.imagePositionPatient?.[0];
   const iop = record.dicom?.imageOrientationPatient;
