@@ -9,6 +9,8 @@ import { scanFolder } from '../io/listImageFiles';
 import { sha256OfFile, sha256OfPixels } from '../io/contentHash';
 import { ImageTwins } from './importTwins';
 import { thumbnailFromRecord } from '../io/imagePreview';
+import { imageGeometryOf } from '../io/landmarks/formats/dicomGeometry';
+import { storedGeometryOf } from '../project/imageGeometry';
 import { removeMaskFiles } from '../project/masks';
 import { encodePng, pngDataUrl } from '../io/raster/pngEncode';
 import type { StoredImage } from '../project/projectFile';
@@ -117,6 +119,8 @@ export async function importImages(session: Session, store: ProjectStore, jobId:
                 stored.dicom = { sopInstanceUid: record.dicom.sopInstanceUID };
                 if (record.dicom.modality) stored.dicom.modality = record.dicom.modality;
                 stored.dicom.photometric = record.dicom.photometricInterpretation;
+                // read once, here: exports map landmarks to patient space without reading the file again
+                stored.geometry = storedGeometryOf(imageGeometryOf(record));
               }
               if (record.spacing) stored.spacing = [record.spacing.row, record.spacing.column];
               data.images.push(stored);

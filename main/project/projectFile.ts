@@ -21,6 +21,28 @@ const isoTime = z.string().min(1).max(64);
 const finite = z.number().refine(Number.isFinite, 'expected a finite number');
 const xy = z.object({ x: finite, y: finite });
 
+const vec3 = z.tuple([finite, finite, finite]);
+const positive = z.number().positive().refine(Number.isFinite, 'expected a finite number');
+
+/**
+ * Pixel → patient (LPS, mm) mapping of a DICOM image, read from its header at import (main/project/
+ * imageGeometry.ts), so exports need not read the file again. 'pixels' for a DICOM that gives no
+ * spacing (its landmarks are written in pixels). Absent for PNG/JPEG/TIFF, which are always in
+ * pixels, and for a DICOM imported before it was stored (added within version 1): export then reads
+ * that file's header, never its pixels.
+ */
+const storedGeometry = z.union([
+  z.literal('pixels'),
+  z.object({
+    /** ImagePositionPatient, or 0 without a Frame of Reference. */
+    origin: vec3,
+    /** [row spacing, column spacing] in mm, as PixelSpacing orders them. */
+    spacing: z.tuple([positive, positive]),
+    rowDirection: vec3,
+    columnDirection: vec3,
+  }),
+]);
+
 const storedImage = z.object({
   id: z.string().min(1),
   name: z.string(),
@@ -31,6 +53,7 @@ const storedImage = z.object({
   dicom: z.object({ sopInstanceUid: z.string(), modality: z.string().optional(), photometric: z.string().optional() }).optional(),
   /** mm per pixel (row, column), when the file states it. */
   spacing: z.tuple([finite, finite]).optional(),
+  geometry: storedGeometry.optional(),
   addedAt: isoTime,
   /** SHA-256 of the file and of its decoded pixels at import (main/io/contentHash.ts); absent before they were recorded. */
   sha256: z.string().regex(/^[0-9a-f]{64}$/).optional(),
@@ -170,6 +193,7 @@ export type ProjectFile = z.infer<typeof projectFileSchema>;
 export type StoredImage = ProjectFile['images'][number];
 export type StoredRun = ProjectFile['runs'][number];
 export type StoredMask = ProjectFile['masks'][number];
+export type StoredGeometry = NonNullable<StoredImage['geometry']>;
 
 export class ProjectFileError extends Error {
   constructor(
