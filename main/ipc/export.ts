@@ -3,7 +3,8 @@
  *
  * `export:landmarks`: the project's landmarks (the template image's points and every image's
  * predicted or corrected points) written with main/io/landmarks' writers, atomically, into a folder:
- *   mrk.json   one `<image>.mrk.json` per image (3D Slicer; DICOM images in patient mm, others in pixels)
+ *   mrk.json   one `<image>.mrk.json` per image (3D Slicer; DICOM images in patient mm, by the
+ *              geometry stored at import; others in pixels)
  *   csv        landmarks.csv, long: image,landmark,x,y,confidence
  *   wide-csv   landmarks-wide.csv: image,x1,y1,…
  *   isbi-txt   one `<image>.txt` per image (every landmark must be placed)
@@ -33,7 +34,6 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { CodedConcept, ImportFailure, LandmarkExportFormat, RequestOf, ResponseOf } from '../../common/api';
 import type { ImageGeometry, LandmarkScheme, LandmarkTable, PlacedPoint } from '../engine/landmarks/types';
-import { readImage } from '../io';
 import {
   buildLandmarkSr,
   buildSegmentation,
@@ -48,9 +48,10 @@ import {
   type SourceImage,
 } from '../io/exporters';
 import { BUILTIN_SCHEME_IDS, loadBuiltinScheme, schemeFromNames, writeLandmarkFile } from '../io/landmarks';
-import { imageGeometryOf, PIXEL_GEOMETRY } from '../io/landmarks/formats/dicomGeometry';
+import { readDicomGeometry } from '../io/dicom/headerGeometry';
 import { writeFileAtomic } from '../io/atomicWrite';
 import { refuseToReplace } from '../io/noClobber';
+import { storedGeometryOf, storedImageGeometry } from '../project/imageGeometry';
 import { readMaskPng, readProbabilityPng } from '../project/masks';
 import type { StoredImage, StoredMask } from '../project/projectFile';
 import type { ProjectStore } from '../project/projectStore';
@@ -108,13 +109,27 @@ function stemOf(label: string): string {
   return label.replace(/\.(dcm|dicom|dic|ima|png|jpe?g|tiff?)$/i, '').replace(/[\\/:]/g, '_') || 'image';
 }
 
+/**
+ * An image's pixel → patient mapping for .mrk.json: as stored at import; for a DICOM imported before
+ * geometry was stored, from its header (never its pixels), then stored so the next export needs no file.
+ */
 async function geometryOf(store: ProjectStore, image: StoredImage): Promise<ImageGeometry> {
-  if (image.format !== 'dicom') return PIXEL_GEOMETRY;
+  const stored = storedImageGeometry(image);
+  if (stored) return stored;
+  const fail = (reason: string) => new Error(`${image.name}: cannot read its DICOM geometry for the .mrk.json file (${reason})`);
+  const missing = store.missingReason(image);
+  if (missing) throw fail(missing);
+  let geometry: ImageGeometry;
   try {
-    return imageGeometryOf(await readImage(store.imagePath(image)));
+    geometry = await readDicomGeometry(store.imagePath(image));
   } catch (err) {
-    throw new Error(`${image.name}: cannot read its DICOM geometry for the .mrk.json file (${(err as Error).message})`);
+    throw fail((err as Error).message);
   }
+  store.change('image geometry recorded', (data) => {
+    const target = data.images.find((im) => im.id === image.id);
+    if (target) target.geometry = storedGeometryOf(geometry);
+  });
+  return geometry;
 }
 
 /** The file each image's landmarks go to (per-image formats): its stem, numbered where two stems meet. */
