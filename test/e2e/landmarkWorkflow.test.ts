@@ -183,7 +183,7 @@ describe.skipIf(!!skipReason)('browser mode: import → train → template → p
     };
     const spreadBefore = await spread();
     await rows.nth(1).locator('button').click();
-    await expect(rows.nth(1)).toHaveClass(/active/);
+    await expect.poll(async () => (await rows.nth(1).getAttribute('class')) ?? '').toMatch(/\bactive\b/);
     const box = await viewerBox(page);
     const centre = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
     await expect.poll(async () => Math.min(...(await markerCentres(page)).map((m) => Math.hypot(m.x - centre.x, m.y - centre.y)))).toBeLessThan(3);
@@ -193,11 +193,11 @@ describe.skipIf(!!skipReason)('browser mode: import → train → template → p
 
     await page.keyboard.press('Shift+?');
     const sheet = page.getByTestId('shortcut-sheet');
-    await expect(sheet).toBeVisible();
-    await expect(sheet.locator('[data-command="review.nextLowConfidence"]')).toContainText('J');
-    await expect(sheet.locator('[data-command="help.shortcuts"]')).toContainText('F1');
+    await expect.poll(() => sheet.count()).toBe(1);
+    expect(await sheet.locator('[data-command="review.nextLowConfidence"]').textContent()).toContain('J');
+    expect(await sheet.locator('[data-command="help.shortcuts"]').textContent()).toContain('F1');
     await page.keyboard.press('Escape');
-    await expect(sheet).toHaveCount(0);
+    await expect.poll(() => sheet.count()).toBe(0);
   });
 
   it('exports Slicer .mrk.json with the template and the corrected coordinates', async () => {
