@@ -7,7 +7,7 @@ import type { ProjectSnapshot, RequestOf } from '../../common/api';
 import { defaultConfigDir, defaultSampleImagesDir, RecentProjects } from '../project/appConfig';
 import type { PixelsPayload } from '../io/imagePreview';
 import { LruCache } from '../jobs/lruCache';
-import type { JobHost } from '../jobs/runJob';
+import { CancelSource, type JobHost } from '../jobs/runJob';
 import { ProjectStore, type ProjectStoreOptions } from '../project/projectStore';
 import { snapshotOf } from './snapshot';
 import type { EventSink, JobHandle, JobKind, TrainingState } from './sessionState';
@@ -92,7 +92,7 @@ export class Session {
   closeProject(): boolean {
     const store = this.project;
     if (!store) return false;
-    for (const job of this.jobs.values()) if (job.kind !== 'export') job.token.cancelled = true;
+    for (const job of this.jobs.values()) if (job.kind !== 'export') job.token.cancel();
     this.project = null;
     this.pixels.clear();
     this.thumbnails.clear();
@@ -110,7 +110,7 @@ export class Session {
     const handle: JobHandle = {
       jobId,
       kind,
-      token: { cancelled: false },
+      token: new CancelSource(),
       end: () => {
         if (this.jobs.get(jobId) === handle) this.jobs.delete(jobId);
       },
@@ -130,7 +130,7 @@ export class Session {
   cancelJob(jobId: string): boolean {
     const job = this.jobs.get(jobId);
     if (!job) return false;
-    job.token.cancelled = true;
+    job.token.cancel();
     return true;
   }
 
@@ -148,10 +148,10 @@ export class Session {
    * (it checkpoints; waited for up to `trainingWaitMs`), save and close the project.
    */
   async dispose(trainingWaitMs = 15_000): Promise<void> {
-    for (const job of this.jobs.values()) job.token.cancelled = true;
+    for (const job of this.jobs.values()) job.token.cancel();
     const training = this.training;
     if (training) {
-      training.job.cancel();
+      training.token.cancel();
       await Promise.race([training.settled, new Promise((r) => setTimeout(r, trainingWaitMs).unref())]);
     }
     this.closeProject();

@@ -3,7 +3,7 @@
  * types can name them without importing session.ts (which imports the snapshot).
  */
 import type { EventName, IpcEvents } from '../../common/api';
-import type { TrainJob } from '../jobs/trainJob';
+import type { CancelSource } from '../jobs/runJob';
 import type { ProjectStore } from '../project/projectStore';
 
 /** Pushes an event to the renderer(s); each transport supplies its own. */
@@ -14,8 +14,8 @@ export type JobKind = 'import' | 'propagate' | 'export' | 'segment';
 export interface JobHandle {
   readonly jobId: string;
   readonly kind: JobKind;
-  /** Read by the job between units of work. */
-  readonly token: { cancelled: boolean };
+  /** Read by the job between units of work; the session cancels it. */
+  readonly token: CancelSource;
   end(): void;
 }
 
@@ -23,7 +23,8 @@ export interface TrainingState {
   runId: string;
   /** The project the run belongs to (it may be closed while the run goes on). */
   store: ProjectStore;
-  job: TrainJob;
+  /** Cancelling it checkpoints and stops the engine (main/ipc/train.ts wires it to the job). */
+  token: CancelSource;
   step: number;
   /** 0 while a run by time is timing its first steps (its provisional steps are never shown). */
   totalSteps: number;

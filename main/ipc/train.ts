@@ -7,7 +7,7 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
-import type { BackendName, RunSummary, TrainOptions, TrainSettings } from '../../common/api';
+import type { BackendName, IpcEvents, RunSummary, TrainOptions, TrainSettings } from '../../common/api';
 import { chooseBackend } from '../engine/backends';
 import { centreSigmaFor } from '../engine/losses';
 import { defaultShapeGuided } from '../engine/shapeGuided/config';
@@ -15,7 +15,9 @@ import { PAPER_AUGMENT, PAPER_DEFAULTS, PRESETS, runLength, stepsProvisional, va
 import { readImage } from '../io';
 import { startTraining } from '../jobs/startTraining';
 import type { TrainJob } from '../jobs/trainJob';
-import type { TrainEvent } from '../jobs/trainRun';
+import type { TrainEvent, TrainResult } from '../jobs/trainRun';
+import { CancelSource, runJob, type Job, type JobHost, type JobStore } from '../jobs/runJob';
+import { Throttle } from '../jobs/throttle';
 import { clusterMapOf } from '../jobs/clusterMap';
 import { resolveModel } from '../jobs/modelSource';
 import { RunDir, skippedText } from '../jobs/runDir';
@@ -218,54 +220,108 @@ export function budgetMessage(minutes: number, steps: number, secondsPerStep: nu
   return `${plural(minutes, 'minute')} → ${steps.toLocaleString('en-US')} steps at ${secondsText(secondsPerStep)} s/step`;
 }
 
+type TrainProgress = IpcEvents['train:progress'];
+
 /**
- * Follow a running job: throttled progress events, state events, and the project's record of it.
- * A run by time reports 0 as its total, without an ETA, until the engine has timed its first steps
- * (its provisional step count never reaches the renderer); then the fixed steps.
+ * A launched engine as the session's training job (runJob): registered as `session.training` while it
+ * runs, cancelled through its token (the engine checkpoints, then stops), its end recorded in the
+ * project, then a `train:state` event (and a notice when it failed).
  */
-function follow(session: Session, store: ProjectStore, run: StoredRun, job: TrainJob, startStep: number, config: Omit<TrainConfig, 'filterGrad'>): TrainingState {
-  const runId = run.id;
+function follow(session: Session, store: ProjectStore, run: StoredRun, engine: TrainJob, startStep: number, config: Omit<TrainConfig, 'filterGrad'>): TrainingState {
+  const state: TrainingState = { runId: run.id, store, token: new CancelSource(), step: startStep, totalSteps: stepsProvisional(config) ? 0 : config.steps, settled: Promise.resolve() };
+  const summary = () => runSummaryOf(session, currentStore(session, store) ?? store, run);
+  state.settled = runJob(trainingHost(session, state, engine), (job) => watch(session, state, run, config, engine, job), runProject(session, store)).then(
+    () => session.emit('train:state', summary()),
+    (err: unknown) => {
+      const message = err instanceof Error ? err.message : String(err);
+      session.emit('train:state', summary());
+      session.emit('app:notice', { level: 'error', message: `training run ${run.id} failed: ${message.split('\n')[0]}` });
+    },
+  );
+  return state;
+}
+
+/** Where the session's one training run registers (`session.training`) and reports (`train:progress`). */
+function trainingHost(session: Session, state: TrainingState, engine: TrainJob): JobHost<TrainProgress> {
+  return {
+    begin: () => {
+      session.training = state;
+      state.token.onCancel(() => engine.cancel());
+      return {
+        token: state.token,
+        end: () => {
+          if (session.training === state) session.training = null;
+        },
+      };
+    },
+    progress: (p) => session.emit('train:progress', p),
+  };
+}
+
+/**
+ * The project a run saves when it ends: the open project if it is the run's (a run may outlive its
+ * project being open). Saved quietly: a failed save is the store's app:notice, not a failed run.
+ */
+function runProject(session: Session, store: ProjectStore): JobStore {
+  return {
+    get isClosed() {
+      return currentStore(session, store) === null;
+    },
+    flush: () => {
+      const current = currentStore(session, store);
+      if (current) flushQuietly(current);
+    },
+  };
+}
+
+/**
+ * The engine's events as throttled `train:progress` reports until it ends; a completed run becomes the
+ * active one, a run that failed before writing run.json keeps its error in the project.
+ */
+async function watch(session: Session, state: TrainingState, run: StoredRun, config: Omit<TrainConfig, 'filterGrad'>, engine: TrainJob, job: Job<TrainProgress>): Promise<TrainResult> {
+  const throttle = new Throttle(job.report, PROGRESS_INTERVAL_MS);
+  engine.events.on('event', progressReporter(session, state, config, throttle));
+  try {
+    const result = await engine.result;
+    const current = currentStore(session, state.store);
+    if (current && result.status === 'completed') current.change('training completed', (d) => (d.activeRunId = run.id));
+    return result;
+  } catch (err) {
+    const current = currentStore(session, state.store);
+    if (current && !runDirOf(current, run).exists()) {
+      const message = err instanceof Error ? err.message : String(err);
+      current.change('training failed', (d) => {
+        const r = d.runs.find((x) => x.id === run.id);
+        if (r) r.error = message;
+      });
+    }
+    throw err;
+  } finally {
+    throttle.flush();
+  }
+}
+
+/**
+ * The engine's events → progress reports (and notices), keeping `state`'s step and losses current.
+ * A run by time reports 0 as its total, without an ETA, until the engine has timed its first steps
+ * (its provisional step count never reaches the renderer); then the fixed steps. The ETA is the
+ * engine's: it times the steps themselves, not the reading of the images.
+ */
+function progressReporter(session: Session, state: TrainingState, config: Omit<TrainConfig, 'filterGrad'>, throttle: Throttle<TrainProgress>): (e: TrainEvent) => void {
+  const { runId } = state;
   let timing = stepsProvisional(config);
   const minutes = config.minutes;
   /** Shown with every training step once this session has fixed the steps of a run by time. */
   let budgetNote: string | undefined;
   let lastStage: number | undefined;
   const timingNote = () => `timing the first steps to fit ${plural(minutes ?? 0, 'minute')}`;
-  let lastEmit = 0;
-  let pending: Parameters<Session['emit']>[1] | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  type Progress = { runId: string; phase: 'loading' | 'training' | 'checkpoint'; step: number; totalSteps: number; stage?: number; losses?: Record<string, number>; stepSeconds?: number; etaSeconds?: number; message?: string };
-  const send = (p: Progress) => {
-    lastEmit = Date.now();
-    session.emit('train:progress', p);
-  };
-  const flushPending = () => {
-    if (timer) clearTimeout(timer);
-    timer = undefined;
-    if (pending) send(pending as Progress);
-    pending = undefined;
-  };
-  const progress = (p: Progress, force = false) => {
-    const wait = PROGRESS_INTERVAL_MS - (Date.now() - lastEmit);
-    if (force || wait <= 0) {
-      pending = undefined;
-      if (timer) clearTimeout(timer);
-      timer = undefined;
-      send(p);
-      return;
-    }
-    pending = p;
-    timer ??= setTimeout(flushPending, wait);
-  };
-
-  const state: TrainingState = { runId, store, job, step: startStep, totalSteps: timing ? 0 : config.steps, settled: Promise.resolve() };
-  job.events.on('event', (e: TrainEvent) => {
+  return (e) => {
     if (e.type === 'loading') {
-      progress({ runId, phase: 'loading', step: state.step, totalSteps: state.totalSteps, message: e.total ? `reading images ${e.done}/${e.total}` : 'reading images' }, e.done === e.total);
+      throttle.report({ runId, phase: 'loading', step: state.step, totalSteps: state.totalSteps, message: e.total ? `reading images ${e.done}/${e.total}` : 'reading images' }, e.done === e.total);
     } else if (e.type === 'ready') {
       state.step = e.startStep;
       const skipped = e.failures.length ? `; ${e.failures.length} could not be read` : '';
-      progress({ runId, phase: 'loading', step: e.startStep, totalSteps: state.totalSteps, message: `${e.images} images ready${skipped}${e.startStep ? `; resuming after step ${e.startStep}` : ''}` }, true);
+      throttle.report({ runId, phase: 'loading', step: e.startStep, totalSteps: state.totalSteps, message: `${e.images} images ready${skipped}${e.startStep ? `; resuming after step ${e.startStep}` : ''}` }, true);
       if (e.failures.length) {
         const list = e.failures.slice(0, 5).map((f) => `${f.file}: ${f.reason}`).join('; ');
         session.emit('app:notice', { level: 'warning', message: `training goes on without ${e.failures.length} image(s) that could not be read: ${list}${e.failures.length > 5 ? ' …' : ''}` });
@@ -276,51 +332,22 @@ function follow(session: Session, store: ProjectStore, run: StoredRun, job: Trai
       lastStage = e.stage;
       const base = { runId, phase: 'training' as const, step: e.step, stage: e.stage, losses: state.lastLosses, stepSeconds: e.seconds };
       if (timing) {
-        progress({ ...base, totalSteps: 0, message: timingNote() });
+        throttle.report({ ...base, totalSteps: 0, message: timingNote() });
       } else {
         state.totalSteps = e.totalSteps;
-        progress({ ...base, totalSteps: e.totalSteps, etaSeconds: e.etaSeconds, ...(budgetNote ? { message: budgetNote } : {}) }, e.step === e.totalSteps);
+        throttle.report({ ...base, totalSteps: e.totalSteps, etaSeconds: e.etaSeconds, ...(budgetNote ? { message: budgetNote } : {}) }, e.step === e.totalSteps);
       }
     } else if (e.type === 'budget') {
       timing = false;
       state.totalSteps = e.steps;
       budgetNote = budgetMessage(minutes ?? 0, e.steps, e.secondsPerStep);
-      progress({ runId, phase: 'training', step: state.step, totalSteps: e.steps, ...(lastStage ? { stage: lastStage } : {}), message: budgetNote }, true);
+      throttle.report({ runId, phase: 'training', step: state.step, totalSteps: e.steps, ...(lastStage ? { stage: lastStage } : {}), message: budgetNote }, true);
     } else if (e.type === 'checkpoint') {
-      flushPending();
-      send({ runId, phase: 'checkpoint', step: e.step, totalSteps: state.totalSteps, message: `checkpoint at step ${e.step} (${e.reason})` });
+      // the step before the checkpoint first
+      throttle.flush();
+      throttle.report({ runId, phase: 'checkpoint', step: e.step, totalSteps: state.totalSteps, message: `checkpoint at step ${e.step} (${e.reason})` }, true);
     } else if (e.type === 'note') session.emit('app:notice', { level: 'warning', message: e.message });
-  });
-
-  const summary = () => runSummaryOf(session, currentStore(session, store) ?? store, run);
-  state.settled = job.result.then(
-    (result) => {
-      flushPending();
-      session.training = null;
-      const current = currentStore(session, store);
-      if (current && result.status === 'completed') {
-        current.change('training completed', (d) => (d.activeRunId = runId));
-        flushQuietly(current);
-      }
-      session.emit('train:state', summary());
-    },
-    (err: unknown) => {
-      flushPending();
-      session.training = null;
-      const message = err instanceof Error ? err.message : String(err);
-      const current = currentStore(session, store);
-      if (current && !runDirOf(current, run).exists()) {
-        current.change('training failed', (d) => {
-          const r = d.runs.find((x) => x.id === runId);
-          if (r) r.error = message;
-        });
-        flushQuietly(current);
-      }
-      session.emit('train:state', summary());
-      session.emit('app:notice', { level: 'error', message: `training run ${runId} failed: ${message.split('\n')[0]}` });
-    },
-  );
-  return state;
+  };
 }
 
 async function startRun(
@@ -340,7 +367,7 @@ async function startRun(
   } finally {
     session.startingTraining = false;
   }
-  session.training = follow(session, store, run, job, startStep, config);
+  follow(session, store, run, job, startStep, config);
   const summary = runSummaryOf(session, store, run);
   session.emit('train:state', summary);
   return summary;
@@ -400,7 +427,7 @@ export const trainHandlers: DomainHandlers<'train:options' | 'train:start' | 'tr
     const run = storedRunOf(store, runId);
     const t = session.training;
     if (t && t.runId === runId && t.store.dir === store.dir) {
-      t.job.cancel();
+      t.token.cancel();
       await t.settled;
     }
     return runSummaryOf(session, store, run);
