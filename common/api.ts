@@ -79,6 +79,25 @@ export interface LandmarkPoint extends XY {
   /** In [0, 1]; absent for template and hand-placed points. */
   confidence?: number;
   status: PointStatus;
+  /** A corrected point's prediction before the user moved it (undo restores it; calibration learns from it). */
+  prediction?: XY & { confidence?: number };
+}
+
+/**
+ * What a confidence score means on this project, learnt from the reviewed (accepted) images:
+ * main/engine/landmarks/calibration.ts. `steps` is P(off by more than `tolerancePx` | confidence),
+ * non-increasing; `expected` the share of the open points under each listed threshold that are
+ * expected to be off.
+ */
+export interface LandmarkCalibration {
+  tolerancePx: number;
+  /** Reviewed points the curve was fitted on. */
+  points: number;
+  steps: Array<{ from: number; offRate: number; count: number }>;
+  /** Spearman's ρ of confidence against the reviewed error (negative = the score ranks errors). */
+  rho: number | null;
+  /** For thresholds 0.1 … 1: the open (not accepted) points under it, and the share expected off. */
+  expected: Array<{ threshold: number; count: number; offRate: number | null }>;
 }
 
 export interface TemplateState {
@@ -385,6 +404,7 @@ export interface IpcChannels {
   /** Move one point of one image (a review correction); saved at once. */
   'landmarks:setPoint': { request: { imageId: string; name: string; point: XY; status?: PointStatus }; response: ImageLandmarks };
   'landmarks:accept': { request: { imageId: string; accepted: boolean }; response: ImageLandmarks };
+  'landmarks:calibration': { request: { tolerancePx?: number }; response: LandmarkCalibration };
 
   /**
    * Write the landmarks (template + every image) in one format into `dir`. Every export refuses to

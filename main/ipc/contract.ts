@@ -108,6 +108,7 @@ export const requestSchemas = {
   'landmarks:propagate': z.strictObject({ jobId, runId: id.optional(), imageIds: z.array(id).min(1).max(100_000).optional() }),
   'landmarks:setPoint': z.strictObject({ imageId: id, name: landmarkName, point: xy, status: z.enum(['template', 'predicted', 'corrected']).optional() }),
   'landmarks:accept': z.strictObject({ imageId: id, accepted: z.boolean() }),
+  'landmarks:calibration': z.strictObject({ tolerancePx: z.number().positive().max(1e6).optional() }),
 
   'export:landmarks': z.strictObject({ format: z.enum(['mrk.json', 'csv', 'wide-csv', 'isbi-txt', 'coco']), dir: fsPath, overwrite: z.boolean().optional() }),
 

@@ -8,7 +8,8 @@
  * extraTemplates.ts) and is not propagated to again. A correction is written to the project file at once.
  */
 import { join } from 'node:path';
-import type { ImageLandmarks, LandmarkPoint, TemplateState, XY } from '../../common/api';
+import type { ImageLandmarks, LandmarkCalibration, LandmarkPoint, TemplateState, XY } from '../../common/api';
+import { calibrate, defaultTolerancePx, expectedOffRateBelow, type ReviewedPoint } from '../engine/landmarks/calibration';
 import { BUILTIN_SCHEME_IDS } from '../io/landmarks';
 import { checkLandmarkNames } from '../io/landmarks/table';
 import { runInWorker } from '../jobs/runInWorker';
@@ -166,7 +167,37 @@ function acceptedTemplates(store: ProjectStore, template: NonNullable<ProjectFil
   });
 }
 
-export const landmarksHandlers: DomainHandlers<'landmarks:setTemplate' | 'landmarks:setTemplatePoint' | 'landmarks:propagate' | 'landmarks:setPoint' | 'landmarks:accept'> = {
+function predictionOf(p: LandmarkPoint): NonNullable<LandmarkPoint['prediction']> {
+  return p.confidence === undefined ? { x: p.x, y: p.y } : { x: p.x, y: p.y, confidence: p.confidence };
+}
+
+/**
+ * The confidence calibration of this project (engine/landmarks/calibration.ts): every point of an
+ * accepted image that was predicted with a score pairs that score with how far the user moved it.
+ */
+function calibrationOf(store: ProjectStore, tolerancePx: number | undefined): LandmarkCalibration {
+  const template = store.data.template?.imageId;
+  const tolerance = tolerancePx ?? defaultTolerancePx(store.data.images.map((im) => im.height));
+  const reviewed: ReviewedPoint[] = [];
+  const open: number[] = [];
+  for (const l of store.data.landmarks) {
+    if (l.imageId === template) continue;
+    for (const p of l.points) {
+      if (l.accepted) {
+        const predicted = p.status === 'predicted' ? p : p.prediction;
+        if (predicted?.confidence !== undefined) reviewed.push({ confidence: predicted.confidence, error: Math.hypot(p.x - predicted.x, p.y - predicted.y) });
+      } else if (p.status === 'predicted' && p.confidence !== undefined) open.push(p.confidence);
+    }
+  }
+  const fit = calibrate(reviewed, tolerance);
+  const expected = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1].map((threshold) => {
+    const e = expectedOffRateBelow(fit, open, threshold);
+    return { threshold, count: open.filter((c) => c < threshold).length, offRate: e ? e.rate : null };
+  });
+  return { ...fit, expected };
+}
+
+export const landmarksHandlers: DomainHandlers<'landmarks:setTemplate' | 'landmarks:setTemplatePoint' | 'landmarks:propagate' | 'landmarks:setPoint' | 'landmarks:accept' | 'landmarks:calibration'> = {
   'landmarks:setTemplate': async ({ imageId, setId, names }, { session }) => {
     const store = session.requireProject();
     store.image(imageId);
@@ -206,7 +237,14 @@ export const landmarksHandlers: DomainHandlers<'landmarks:setTemplate' | 'landma
       const e = entryFor(d, imageId);
       const at = e.points.findIndex((p) => p.name === name);
       const next: LandmarkPoint = { name, x: point.x, y: point.y, status: status ?? 'corrected' };
-      if (next.status === 'predicted' && at >= 0 && e.points[at].confidence !== undefined) next.confidence = e.points[at].confidence;
+      const was = at >= 0 ? e.points[at] : undefined;
+      // the first correction keeps the prediction: undo gives its confidence back, calibration learns from it
+      const prediction = was?.prediction ?? (was?.status === 'predicted' ? predictionOf(was) : undefined);
+      if (next.status === 'corrected' && prediction) next.prediction = prediction;
+      if (next.status === 'predicted') {
+        const confidence = was?.status === 'predicted' ? was.confidence : prediction?.confidence;
+        if (confidence !== undefined) next.confidence = confidence;
+      }
       if (at >= 0) e.points[at] = next;
       else {
         // keep the set's order
@@ -222,6 +260,8 @@ export const landmarksHandlers: DomainHandlers<'landmarks:setTemplate' | 'landma
     store.flush(); // a correction is on disk before the call returns
     return landmarksOf(entry);
   },
+
+  'landmarks:calibration': async ({ tolerancePx }, { session }) => calibrationOf(session.requireProject(), tolerancePx),
 
   'landmarks:accept': async ({ imageId, accepted }, { session }) => {
     const store = session.requireProject();

@@ -111,6 +111,8 @@ const landmarkPoint = z.object({
   y: finite,
   confidence: z.number().min(0).max(1).optional(),
   status: z.enum(['template', 'predicted', 'corrected']),
+  /** A corrected point's prediction before the user moved it (optional in version 1 files). */
+  prediction: z.object({ x: finite, y: finite, confidence: z.number().min(0).max(1).optional() }).optional(),
 });
 
 const imageLandmarks = z.object({
