@@ -148,4 +148,27 @@ describe.skipIf(!!skipReason)('browser mode: DICOM-SEG overlay → brush review 
     expect(await page.locator('.notice-error').count()).toBe(0);
     expect(pageErrors).toEqual([]);
   });
+
+  it('keeps its side panel inside its width at 1600 and 1280 px, the Prediction select whole', async () => {
+    for (const width of [1600, 1280]) {
+      await page.setViewportSize({ width, height: 900 });
+      await page.waitForTimeout(200);
+      const panel = page.locator('.side-panel').first();
+      const overflow = await panel.evaluate((el) => el.scrollWidth - el.clientWidth);
+      expect(overflow, `${width} px: the panel scrolls sideways`).toBeLessThanOrEqual(0);
+      const p = (await panel.boundingBox())!;
+      const select = (await page.locator('.side-panel select').nth(1).boundingBox())!;
+      expect(select.x + select.width, `${width} px: the Prediction select is clipped`).toBeLessThanOrEqual(p.x + p.width);
+    }
+    await page.setViewportSize({ width: 1400, height: 900 });
+  });
+
+  it('closes an error notice when the user moves to another mode', async () => {
+    await page.getByTestId('seg-path').fill(join(work, 'no-such-file.dcm'));
+    await page.getByTestId('seg-import').click();
+    await expect.poll(() => page.locator('.notice-error').count(), { timeout: 30_000 }).toBe(1);
+    await page.getByTestId('mode-import').click();
+    await expect.poll(() => page.locator('.notice-error').count()).toBe(0);
+    await page.getByTestId('mode-segment').click();
+  });
 });

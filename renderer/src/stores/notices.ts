@@ -23,10 +23,14 @@ export const useNoticeStore = defineStore('notices', () => {
     notices.value = notices.value.filter((n) => n.id !== id);
   };
   const error = (err: unknown) => push('error', messageOf(err));
+  /** Notices speak of the screen they came from: switching modes closes them (ones that arrive later stay). */
+  const clear = () => {
+    notices.value = [];
+  };
 
   function listen(): void {
     useApi().on('app:notice', (n) => push(n.level, n.message));
   }
 
-  return { notices, push, dismiss, error, listen };
+  return { notices, push, dismiss, error, clear, listen };
 });
