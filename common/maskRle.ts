@@ -1,8 +1,9 @@
 /**
  * Masks as run lengths (the `MaskRle` of the IPC contract): row-major, alternating outside / inside,
  * starting with outside (a mask that starts inside begins with a 0-length run). The renderer encodes
- * strokes with it; main checks and decodes them.
+ * strokes with it; main checks and decodes them into the one in-memory form, a Mask (./mask.ts).
  */
+import type { Mask } from './mask';
 
 /** A binary mask as run lengths, row-major, alternating outside/inside and starting with outside. */
 export interface MaskRle {
@@ -50,14 +51,14 @@ export function rleProblem(rle: Rle, width: number, height: number): string | un
   return undefined;
 }
 
-/** Run lengths → 0/1 values (call `rleProblem` first). */
-export function rleDecode(rle: Rle): Uint8Array {
-  const out = new Uint8Array(rle.width * rle.height);
+/** Run lengths → a Mask without a probability map (call `rleProblem` first). */
+export function rleDecode(rle: Rle): Mask {
+  const inside = new Uint8Array(rle.width * rle.height);
   let at = 0;
   rle.runs.forEach((run, i) => {
-    if (i % 2 === 1) out.fill(1, at, at + run);
+    if (i % 2 === 1) inside.fill(1, at, at + run);
     at += run;
   });
-  return out;
+  return { width: rle.width, height: rle.height, inside };
 }
 

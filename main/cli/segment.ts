@@ -10,13 +10,14 @@
  */
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
-import { PNG } from 'pngjs';
+import { foregroundOf } from '../../common/mask';
 import { baseSizeFor } from '../engine/data/prepare';
 import { DEFAULT_INFER_SIZE, type InputFit } from '../engine/infer/preprocess';
 import { DEFAULT_THRESHOLD, SEGMENT_METHODS, type SegmentMethod } from '../engine/shapeGuided/segment';
 import { scanFolder } from '../io/listImageFiles';
 import { writeFileAtomic } from '../io/atomicWrite';
 import { refuseToReplace } from '../io/noClobber';
+import { writeMaskFiles, type ProbabilityBits } from '../io/raster/maskPng';
 import { resolveModel, trainingSettings } from '../jobs/modelSource';
 import { segmentImages, type SegmentedImage } from '../jobs/segmentImages';
 import { executionProvidersArg, intArg, numberArg, oneOf, parseCommandArgs, runSubcommand, UsageError } from './args';
@@ -59,23 +60,6 @@ const OPTIONS = {
   overwrite: { type: 'boolean' },
 } as const;
 
-function greyPng(width: number, height: number, values: Uint8Array | Uint16Array, bits: 8 | 16): Buffer {
-  const png = new PNG({ width, height, bitDepth: bits, colorType: 0, inputColorType: 0, inputHasAlpha: false });
-  png.data = Buffer.from(values.buffer, values.byteOffset, values.byteLength);
-  return PNG.sync.write(png, { bitDepth: bits, colorType: 0, inputColorType: 0, inputHasAlpha: false });
-}
-
-function probabilityPng(prob: Float32Array, width: number, height: number, bits: 8 | 16): Buffer {
-  if (bits === 8) {
-    const v = new Uint8Array(prob.length);
-    for (let i = 0; i < prob.length; i++) v[i] = Math.round(prob[i] * 255);
-    return greyPng(width, height, v, 8);
-  }
-  const v = new Uint16Array(prob.length);
-  for (let i = 0; i < prob.length; i++) v[i] = Math.round(prob[i] * 65535);
-  return greyPng(width, height, v, 16);
-}
-
 const ms = (t0: number) => Math.round(performance.now() - t0);
 
 /** Each image's output stem: its name without the extension, or with dots as _ where two stems meet. */
@@ -99,7 +83,7 @@ async function segment(args: string[]): Promise<number> {
   const cluster = intArg(values.cluster, 'cluster', 0) ?? 0;
   const fit: InputFit = oneOf(values.fit, 'fit', ['square', 'long-side'] as const) ?? 'square';
   const fovThreshold = numberArg(values.fov, 'fov', { min: 0, max: 1 }) ?? 0;
-  const bits = (Number(oneOf(values['prob-bits'], 'prob-bits', ['8', '16'] as const) ?? '16') as 8 | 16);
+  const bits = Number(oneOf(values['prob-bits'], 'prob-bits', ['8', '16'] as const) ?? '16') as ProbabilityBits;
   const step = intArg(values.step, 'step', 0);
   const threads = intArg(values.threads, 'threads', 0);
   const { ep, providers } = executionProvidersArg(values.ep, 'auto');
@@ -124,7 +108,7 @@ async function segment(args: string[]): Promise<number> {
   const skipped: Array<{ file: string; reason: string }> = [];
   const files = scan.files;
   let done = 0;
-  const write = (r: SegmentedImage) => {
+  const write = async (r: SegmentedImage) => {
     done++;
     if (r.error !== undefined) {
       skipped.push({ file: r.id, reason: r.error });
@@ -133,16 +117,18 @@ async function segment(args: string[]): Promise<number> {
       const stem = stems.get(r.id)!;
       const probPath = join(outDir, `${stem}_prob.png`);
       const maskPath = join(outDir, `${stem}_mask.png`);
-      writeFileAtomic(probPath, probabilityPng(r.probability, r.width, r.height, bits));
-      const mask255 = r.mask.map((v) => v * 255);
-      writeFileAtomic(maskPath, greyPng(r.width, r.height, mask255, 8));
-      let on = 0;
-      for (let k = 0; k < r.mask.length; k++) if (r.mask[k]) on++;
-      const agreement = r.agreement ?? NaN;
-      results.push({
-        image: r.id, width: r.width, height: r.height, prob: probPath, mask: maskPath,
-        foreground: on / r.mask.length, agreement: Number.isFinite(agreement) ? agreement : null, ms: r.ms,
-      });
+      try {
+        await writeMaskFiles(r.mask, { mask: maskPath, probability: probPath }, bits);
+        const agreement = r.agreement ?? NaN;
+        results.push({
+          image: r.id, width: r.mask.width, height: r.mask.height, prob: probPath, mask: maskPath,
+          foreground: foregroundOf(r.mask), agreement: Number.isFinite(agreement) ? agreement : null, ms: r.ms,
+        });
+      } catch (err) {
+        // a file that cannot be written fails its image, as one that cannot be read does
+        skipped.push({ file: r.id, reason: (err as Error).message });
+        bar.message(`skipped ${r.id}: ${(err as Error).message}`);
+      }
     }
     bar.update(done, files.length, done < files.length ? basename(files[done].path) : 'done');
   };

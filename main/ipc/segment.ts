@@ -25,8 +25,9 @@ import { propagationSettings } from '../jobs/landmarkPropagation';
 import type { SegmentedImage } from '../jobs/segmentImages';
 import { runInWorker } from '../jobs/runInWorker';
 import { runJob } from '../jobs/runJob';
+import { foregroundOf, type Mask } from '../../common/mask';
 import { rleDecode, rleProblem } from '../../common/maskRle';
-import { foregroundOf, maskFilesOf, probabilityBytes, readMaskPng, removeMaskFiles, writeMaskPng, writeProbabilityPng } from '../project/masks';
+import { maskFilesOf, readMaskPng, writeMask } from '../project/masks';
 import { resolveModel } from '../jobs/modelSource';
 import type { StoredImage, StoredMask, StoredRun } from '../project/projectFile';
 import type { ProjectStore } from '../project/projectStore';
@@ -68,23 +69,22 @@ export interface MaskWrite {
   runId?: string;
   threshold?: number;
   method?: SegmentMethod;
-  /** Stored probability values 0…255 at the image size; absent: the mask has no probability map. */
-  probability?: Uint8Array;
   /** Default: false (a new mask is not reviewed yet). */
   accepted?: boolean;
 }
 
 /**
- * Writes an image's mask (0/non-zero values at the image's size) and its probability map, then
- * records it in the project (autosaved; callers that answer "saved" flush). Serialised per image.
+ * Writes an image's mask (with its probability map when it has one), then records it in the project
+ * (autosaved; callers that answer "saved" flush). Serialised per image.
  */
-export async function storeMask(store: ProjectStore, image: StoredImage, mask: Uint8Array, write: MaskWrite): Promise<StoredMask> {
+export async function storeMask(store: ProjectStore, image: StoredImage, mask: Mask, write: MaskWrite): Promise<StoredMask> {
+  if (mask.width !== image.width || mask.height !== image.height) {
+    throw new Error(`a ${mask.width}×${mask.height} mask for ${image.name}, which is ${image.width}×${image.height}; a mask covers the whole image at its original size`);
+  }
   return withMaskLock(store, image.id, async () => {
     if (store.isClosed) throw new PreconditionError('the project was closed');
     const files = maskFilesOf(image.id);
-    await writeMaskPng(store.dir, files.file, mask, image.width, image.height);
-    if (write.probability) await writeProbabilityPng(store.dir, files.probFile, write.probability, image.width, image.height);
-    else removeMaskFiles(store.dir, [files.probFile]);
+    await writeMask(store.dir, files, mask);
     const entry: StoredMask = {
       imageId: image.id,
       source: write.source,
@@ -96,7 +96,7 @@ export async function storeMask(store: ProjectStore, image: StoredImage, mask: U
     if (write.runId !== undefined) entry.runId = write.runId;
     if (write.threshold !== undefined) entry.threshold = write.threshold;
     if (write.method !== undefined) entry.method = write.method;
-    if (write.probability) entry.probFile = files.probFile;
+    if (mask.probability) entry.probFile = files.probFile;
     store.change(`mask ${write.source}`, (d) => {
       const at = d.masks.findIndex((m) => m.imageId === image.id);
       if (at >= 0) d.masks[at] = entry;
@@ -160,7 +160,7 @@ export async function runSegmentation(session: Session, request: RunRequest): Pr
       if (result.error !== undefined) failed.push({ path: store.imagePath(image), reason: result.error });
       else {
         try {
-          const entry = await storeMask(store, image, result.mask, { source: 'predicted', runId: run.id, threshold, method, probability: probabilityBytes(result.probability) });
+          const entry = await storeMask(store, image, result.mask, { source: 'predicted', runId: run.id, threshold, method });
           masks.push(maskInfoOf(entry));
         } catch (err) {
           failed.push({ path: store.imagePath(image), reason: (err as Error).message });
@@ -201,6 +201,25 @@ export function codeMatchOf(match: CodeMatch, query: string): SegmentCodeMatch {
 
 // ---------------------------------------------------------------------------------------------
 // segment:importSeg
+
+/**
+ * A SEG frame's values → a Mask: BINARY non-zero is inside; FRACTIONAL values are probabilities out
+ * of `fractionalMax`, inside over half of it. No frame: an empty mask (writers skip empty frames).
+ */
+function segMaskOf(pixels: ArrayLike<number> | undefined, width: number, height: number, fractionalMax?: number): Mask {
+  const inside = new Uint8Array(width * height);
+  if (!pixels) return { width, height, inside };
+  if (fractionalMax === undefined) {
+    for (let i = 0; i < pixels.length; i++) inside[i] = pixels[i] ? 1 : 0;
+    return { width, height, inside };
+  }
+  const probability = new Float32Array(pixels.length);
+  for (let i = 0; i < pixels.length; i++) {
+    inside[i] = pixels[i] > fractionalMax / 2 ? 1 : 0;
+    probability[i] = Math.min(1, pixels[i] / fractionalMax);
+  }
+  return { width, height, inside, probability };
+}
 
 export async function importSegmentation(store: ProjectStore, path: string, segmentNumber: number | undefined): Promise<ResponseOf<'segment:importSeg'>> {
   const seg: Segmentation = await readSegmentation(path);
@@ -248,17 +267,8 @@ export async function importSegmentation(store: ProjectStore, path: string, segm
       continue;
     }
     const pixels = segmentMask(seg, image.dicom!.sopInstanceUid, number);
-    const mask = new Uint8Array(image.width * image.height);
-    let probability: Uint8Array | undefined;
     if (!pixels) empty.push(image.name);
-    else if (fractional) {
-      probability = new Uint8Array(pixels.length);
-      for (let i = 0; i < pixels.length; i++) {
-        mask[i] = pixels[i] > max / 2 ? 1 : 0;
-        probability[i] = Math.min(255, Math.round((pixels[i] * 255) / max));
-      }
-    } else for (let i = 0; i < pixels.length; i++) mask[i] = pixels[i] ? 1 : 0;
-    await storeMask(store, image, mask, { source: 'imported', probability });
+    await storeMask(store, image, segMaskOf(pixels, image.width, image.height, fractional ? max : undefined), { source: 'imported' });
     applied.push(image.id);
   }
   if (empty.length) {
@@ -322,9 +332,9 @@ async function saveMask(store: ProjectStore, imageId: string, rle: MaskRle): Pro
   const image = store.image(imageId);
   const problem = rleProblem(rle, image.width, image.height);
   if (problem) throw new IpcError('validation', `invalid mask for ${image.name}: ${problem}`);
-  const mask = rleDecode(rle);
+  const mask = rleDecode(rle); // without a probability map: the correction replaces the prediction's
   const previous = storedMaskOf(store, imageId);
-  // a correction keeps the run it started from and the review flag; it has no probability map
+  // a correction keeps the run it started from and the review flag
   const entry = await storeMask(store, image, mask, { source: 'corrected', runId: previous?.runId, accepted: previous?.accepted ?? false });
   store.flush();
   return maskInfoOf(entry);

@@ -1,9 +1,11 @@
 /**
  * The one segmentation loop (ld-method.md §5.5), for the app's job (in a worker, ipc/segment.ts) and
  * for `ld-studio segment` (cli/segment.ts): for each image, read it, run the network, bring the
- * probability map back to the image's size and threshold it. Results stream out one image at a time
- * (the caller stores them); a failure on one image is reported for that image and the others go on.
+ * probability map back to the image's size and threshold it. Results stream out one image at a time,
+ * each a Mask (common/mask.ts) that the caller hands to a mask writer as it is; a failure on one image
+ * is reported for that image and the others go on.
  */
+import { insideOf, thresholdMask, type Mask } from '../../common/mask';
 import { LdOnnxModel, type OrtExecutionProvider } from '../engine/infer/onnxModel';
 import type { InputFit } from '../engine/infer/preprocess';
 import { dice } from '../engine/shapeGuided/quadMasks';
@@ -34,7 +36,7 @@ export interface SegmentImagesOptions {
 }
 
 export type SegmentedImage =
-  | { id: string; width: number; height: number; mask: Uint8Array; probability: Float32Array; agreement?: number; ms: number; error?: undefined }
+  | { id: string; mask: Required<Mask>; agreement?: number; ms: number; error?: undefined }
   | { id: string; error: string; mask?: undefined };
 
 /** The loaded model, for reports (and for the caller to refuse options it cannot serve). */
@@ -46,7 +48,8 @@ export interface SegmentModelInfo {
 
 export async function segmentImages(
   opts: SegmentImagesOptions,
-  onImage: (result: SegmentedImage) => void,
+  /** Each image's result; the next image waits for the promise it returns. */
+  onImage: (result: SegmentedImage) => void | Promise<void>,
   cancel: { readonly cancelled: boolean },
   onModel?: (info: SegmentModelInfo) => void,
 ): Promise<SegmentModelInfo> {
@@ -60,6 +63,7 @@ export async function segmentImages(
     for (const image of opts.images) {
       if (cancel.cancelled) break;
       const t = performance.now();
+      let result: SegmentedImage;
       try {
         const record = await readImage(image.path, { id: image.id });
         if (image.width !== undefined && (record.width !== image.width || record.height !== image.height)) {
@@ -68,22 +72,17 @@ export async function segmentImages(
         const { width, height } = record;
         const prediction = await predictImage(onnx, record, predictOptions);
         const atSize = (m: SegmentMethod) => toOriginalSize(prediction[m], prediction.width, prediction.height, width, height);
-        const probability = atSize(opts.method);
-        const mask = binary(probability, opts.threshold);
-        const agreement = opts.agreement ? dice(mask, binary(atSize(other), opts.threshold)) : undefined;
-        onImage({ id: image.id, width, height, mask, probability, agreement, ms: Math.round(performance.now() - t) });
+        const mask = thresholdMask(width, height, atSize(opts.method), opts.threshold);
+        const agreement = opts.agreement ? dice(mask.inside, insideOf(atSize(other), opts.threshold)) : undefined;
+        result = { id: image.id, mask, agreement, ms: Math.round(performance.now() - t) };
       } catch (err) {
-        onImage({ id: image.id, error: err instanceof ImageReadError ? err.reason : (err as Error).message });
+        result = { id: image.id, error: err instanceof ImageReadError ? err.reason : (err as Error).message };
       }
+      // a caller that stores each result asynchronously holds the loop back until it may go on
+      await onImage(result);
     }
     return info;
   } finally {
     await onnx.dispose();
   }
-}
-
-function binary(prob: Float32Array, threshold: number): Uint8Array {
-  const mask = new Uint8Array(prob.length);
-  for (let p = 0; p < prob.length; p++) mask[p] = prob[p] > threshold ? 1 : 0;
-  return mask;
 }

@@ -44,9 +44,9 @@ export const workerTasks = {
   propagate: task<PropagationRequest, PropagationProgress, PropagationJobResult>({
     run: (request, emit, cancel) => runPropagation({ ...request, cancel, onProgress: (e) => emit(e) }),
   }),
-  /** Segmentation, one image at a time; each mask and probability map is an event. */
+  /** Segmentation, one image at a time; each mask (with its probability map) is an event. */
   segment: task<SegmentImagesOptions, SegmentedImage, SegmentModelInfo>({
-    run: (request, emit, cancel) => segmentImages(request, (r) => emit(r, r.mask ? [r.mask.buffer as ArrayBuffer, r.probability.buffer as ArrayBuffer] : []), cancel),
+    run: (request, emit, cancel) => segmentImages(request, (r) => emit(r, r.mask ? [r.mask.inside.buffer as ArrayBuffer, r.mask.probability.buffer as ArrayBuffer] : []), cancel),
   }),
 };
 

@@ -1,17 +1,14 @@
 /**
  * Segmentation masks of a project's images, on disk: `<project>/masks/<imageId>.png` holds the mask
  * (8-bit grey, 0 outside, 255 inside) at the image's original size, and `<imageId>.prob.png` the
- * probability map of a predicted mask (8-bit grey, probability × 255). Files are written atomically
- * (temp file + rename), so a reader sees the old mask or the new one, never half of one. The project
- * file records each mask (projectFile.ts `masks`); this module only reads and writes the pixels.
- *
- * In memory a mask is a Uint8Array of 0/1 values, row-major; a probability map a Uint8Array of
- * 0…255 (the stored value, as an 8-bit FRACTIONAL DICOM-SEG stores it).
+ * probability map of a predicted mask (8-bit grey, probability × 255). The bytes are
+ * main/io/raster/maskPng.ts's; files are written atomically (temp file + rename), so a reader sees
+ * the old mask or the new one, never half of one. The project file records each mask
+ * (projectFile.ts `masks`); this module only reads and writes the pixels, as a Mask (common/mask.ts).
  */
 import { mkdirSync, rmSync } from 'node:fs';
-import { ImageReadError, readImage } from '../io';
-import { writeFileAtomic } from '../io/atomicWrite';
-import { encodePng } from '../io/raster/pngEncode';
+import type { Mask } from '../../common/mask';
+import { MaskFileError, probabilityLevels, readMaskFiles, readProbabilityFile, writeMaskFiles } from '../io/raster/maskPng';
 import { resolveStoredPath } from './projectStore';
 
 export const MASKS_DIR = 'masks';
@@ -23,75 +20,44 @@ export function maskFilesOf(imageId: string): { file: string; probFile: string }
   return { file: `${MASKS_DIR}/${stem}.png`, probFile: `${MASKS_DIR}/${stem}.prob.png` };
 }
 
-/** Fraction of the pixels inside (non-zero). */
-export function foregroundOf(mask: Uint8Array): number {
-  if (mask.length === 0) return 0;
-  let on = 0;
-  for (let i = 0; i < mask.length; i++) if (mask[i]) on++;
-  return on / mask.length;
-}
-
-async function writeGrey(projectDir: string, stored: string, data: Uint8Array, width: number, height: number): Promise<void> {
-  const png = await encodePng({ width, height, data }, 6);
-  const path = resolveStoredPath(projectDir, stored);
+/**
+ * Writes an image's mask, and its probability map when it has one (8-bit); a mask without one
+ * removes an older map, so the files never pair a new mask with an old map.
+ */
+export async function writeMask(projectDir: string, stored: { file: string; probFile: string }, mask: Mask): Promise<void> {
   mkdirSync(resolveStoredPath(projectDir, MASKS_DIR), { recursive: true });
-  writeFileAtomic(path, png);
+  const probability = mask.probability ? resolveStoredPath(projectDir, stored.probFile) : undefined;
+  await writeMaskFiles(mask, { mask: resolveStoredPath(projectDir, stored.file), probability }, 8);
+  if (!probability) removeMaskFiles(projectDir, [stored.probFile]);
 }
 
-/** Writes a 0/1 (or 0/non-zero) mask as a 0/255 PNG. */
-export async function writeMaskPng(projectDir: string, stored: string, mask: Uint8Array, width: number, height: number): Promise<void> {
-  if (mask.length !== width * height) throw new Error(`a ${width}×${height} mask needs ${width * height} values, got ${mask.length}`);
-  const grey = new Uint8Array(mask.length);
-  for (let i = 0; i < mask.length; i++) grey[i] = mask[i] ? 255 : 0;
-  await writeGrey(projectDir, stored, grey, width, height);
-}
-
-/** Writes a probability map given as stored values 0…255. */
-export async function writeProbabilityPng(projectDir: string, stored: string, values: Uint8Array, width: number, height: number): Promise<void> {
-  if (values.length !== width * height) throw new Error(`a ${width}×${height} probability map needs ${width * height} values, got ${values.length}`);
-  await writeGrey(projectDir, stored, values, width, height);
-}
-
-/** Probabilities in [0, 1] → stored values 0…255. */
-export function probabilityBytes(prob: Float32Array): Uint8Array {
-  const out = new Uint8Array(prob.length);
-  for (let i = 0; i < prob.length; i++) {
-    const p = prob[i];
-    out[i] = p >= 1 ? 255 : p > 0 ? Math.round(p * 255) : 0;
-  }
-  return out;
-}
-
-/** The grey values of a mask file, checked against the expected size. */
-async function readGrey(projectDir: string, stored: string, width: number, height: number, what: string): Promise<Float32Array> {
-  const path = resolveStoredPath(projectDir, stored);
-  let record;
+/** The error of a mask file, as the user reads it: which file, and what to do. */
+async function explained<T>(read: Promise<T>, probabilityFile: string | undefined): Promise<T> {
   try {
-    record = await readImage(path);
+    return await read;
   } catch (err) {
-    const reason = err instanceof ImageReadError ? err.reason : (err as Error).message;
-    throw new Error(`${what} ${path} cannot be read (${reason}); segment the image again or import its mask`);
+    if (!(err instanceof MaskFileError)) throw err;
+    const what = err.file === probabilityFile ? 'the probability map' : 'the mask file';
+    const fix = err.kind === 'unreadable' ? 'segment the image again or import its mask' : 'segment the image again';
+    throw new Error(`${what} ${err.message}; ${fix}`);
   }
-  if (record.width !== width || record.height !== height || record.channels !== 1) {
-    throw new Error(`${what} ${path} is ${record.width}×${record.height}${record.channels === 1 ? '' : ' colour'}, but the image is ${width}×${height}; segment the image again`);
-  }
-  return record.pixels;
 }
 
-/** A mask file → 0/1 values. */
+/** An image's mask (and its probability map when `stored.probFile` is given), checked against the image's size. */
+export async function readMask(projectDir: string, stored: { file: string; probFile?: string }, width: number, height: number): Promise<Mask> {
+  const probability = stored.probFile ? resolveStoredPath(projectDir, stored.probFile) : undefined;
+  return explained(readMaskFiles({ mask: resolveStoredPath(projectDir, stored.file), probability }, width, height), probability);
+}
+
+/** A mask file → 0/1 values (for the DICOM-SEG exporter). */
 export async function readMaskPng(projectDir: string, stored: string, width: number, height: number): Promise<Uint8Array> {
-  const grey = await readGrey(projectDir, stored, width, height, 'the mask file');
-  const out = new Uint8Array(grey.length);
-  for (let i = 0; i < grey.length; i++) out[i] = grey[i] > 0 ? 1 : 0;
-  return out;
+  return (await readMask(projectDir, { file: stored }, width, height)).inside;
 }
 
-/** A probability file → stored values 0…255. */
+/** A probability file → its stored values 0…255 (as the 8-bit FRACTIONAL DICOM-SEG exporter takes them). */
 export async function readProbabilityPng(projectDir: string, stored: string, width: number, height: number): Promise<Uint8Array> {
-  const grey = await readGrey(projectDir, stored, width, height, 'the probability map');
-  const out = new Uint8Array(grey.length);
-  for (let i = 0; i < grey.length; i++) out[i] = Math.max(0, Math.min(255, Math.round(grey[i])));
-  return out;
+  const path = resolveStoredPath(projectDir, stored);
+  return probabilityLevels(await explained(readProbabilityFile(path, width, height), path), 8);
 }
 
 /** Removes mask files (a missing file is not an error). */

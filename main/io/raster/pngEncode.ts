@@ -1,7 +1,8 @@
 /**
- * Small PNG writer for previews: 8-bit grey (thumbnails) and 8-bit palette with per-entry alpha
- * (cluster overlays: one byte per pixel, so a 2000×2400 overlay compresses in tens of milliseconds).
- * Compression runs on libuv's thread pool (zlib.deflate), not on the caller's event loop.
+ * Small PNG writer: 8-bit grey (thumbnails, masks), 16-bit grey (probability maps) and 8-bit palette
+ * with per-entry alpha (cluster overlays: one byte per pixel, so a 2000×2400 overlay compresses in
+ * tens of milliseconds). Compression runs on libuv's thread pool (zlib.deflate), not on the caller's
+ * event loop.
  */
 import { promisify } from 'node:util';
 import { deflate } from 'node:zlib';
@@ -38,24 +39,44 @@ const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 export interface PngImage {
   width: number;
   height: number;
-  /** One byte per pixel, row-major: a grey level, or a palette index. */
-  data: Uint8Array;
-  /** RGBA entries (4 bytes each) → a palette PNG; absent → 8-bit grey. */
+  /** One sample per pixel, row-major: a grey level (16-bit grey when a Uint16Array), or a palette index. */
+  data: Uint8Array | Uint16Array;
+  /** RGBA entries (4 bytes each) → a palette PNG; absent → grey. */
   palette?: Uint8Array;
+  /**
+   * The row filter: 'sub' (each sample less the one to its left) for smooth grey levels, where it
+   * shrinks a 16-bit probability map to about a quarter; 'none' (default) for masks, palettes and previews.
+   */
+  filter?: 'none' | 'sub';
 }
 
 export async function encodePng(image: PngImage, level = 6): Promise<Buffer> {
   const { width, height, data, palette } = image;
-  if (!(width > 0 && height > 0) || data.length !== width * height) throw new Error(`PNG: ${data.length} bytes for a ${width}×${height} image`);
-  const raw = Buffer.alloc((width + 1) * height);
+  if (!(width > 0 && height > 0) || data.length !== width * height) throw new Error(`PNG: ${data.length} samples for a ${width}×${height} image`);
+  const sixteen = data instanceof Uint16Array;
+  if (sixteen && palette) throw new Error('PNG: a palette image has 8-bit indices');
+  const bpp = sixteen ? 2 : 1;
+  const stride = width * bpp;
+  const raw = Buffer.alloc((stride + 1) * height);
+  const sub = image.filter === 'sub';
   for (let y = 0; y < height; y++) {
-    raw[y * (width + 1)] = 0; // filter: none
-    raw.set(data.subarray(y * width, (y + 1) * width), y * (width + 1) + 1);
+    const at = y * (stride + 1);
+    raw[at] = sub ? 1 : 0;
+    if (!sixteen) raw.set(data.subarray(y * width, (y + 1) * width), at + 1);
+    else {
+      for (let x = 0, o = at + 1; x < width; x++, o += 2) {
+        const v = data[y * width + x];
+        raw[o] = v >> 8; // PNG samples are big-endian
+        raw[o + 1] = v & 0xff;
+      }
+    }
+    // right to left, so each byte's left neighbour is still the sample itself
+    if (sub) for (let i = at + stride; i > at + bpp; i--) raw[i] = (raw[i] - raw[i - bpp]) & 0xff;
   }
   const ihdr = Buffer.alloc(13);
   ihdr.writeUInt32BE(width, 0);
   ihdr.writeUInt32BE(height, 4);
-  ihdr[8] = 8; // bit depth
+  ihdr[8] = sixteen ? 16 : 8; // bit depth
   ihdr[9] = palette ? 3 : 0; // colour type: palette or grey
   const parts = [SIGNATURE, chunk('IHDR', ihdr)];
   if (palette) {
