@@ -9,7 +9,7 @@ import { chooseBackend, probeBackends, versions } from './engine/backends';
 import { BUDGET_PROVISIONAL_STEPS, BUDGET_TIMED_STEPS } from './engine/trainer/config';
 import { parseCommandArgs, UsageError } from './cli/args';
 import { AUGMENT_OPTIONS, planPretrain, SHAPE_GUIDED_OPTIONS, type PretrainPlan, type RawOptions } from './cli/pretrainArgs';
-import { formatDuration, ProgressBar } from './cli/progressBar';
+import { cliJobHost, type CliJobHost } from './cli/jobHost';
 import { embedCommand } from './cli/embed';
 import { evalLandmarksCommand } from './cli/evalLandmarks';
 import { exportOnnxCommand } from './cli/exportOnnxCommand';
@@ -90,7 +90,7 @@ function info(pythonOverride?: string): void {
 }
 
 /** --engine auto: PyTorch when a Python with torch is found (unless a tfjs backend was named), else tfjs. */
-async function startJob(plan: PretrainPlan, bar: ProgressBar): Promise<TrainJob> {
+async function startJob(plan: PretrainPlan, host: CliJobHost): Promise<TrainJob> {
   const procs = plan.torch.gpus ?? 1;
   const started = await startTraining({
     engine: plan.engine === 'auto' && plan.resume && plan.previousEngine ? plan.previousEngine : plan.engine,
@@ -108,47 +108,48 @@ async function startJob(plan: PretrainPlan, bar: ProgressBar): Promise<TrainJob>
     },
     unavailable: (reason) => new Error(`--engine torch: ${reason}`),
   });
-  for (const note of started.notes) bar.message(note);
+  for (const note of started.notes) host.message(note);
   return started.job;
 }
 
 async function pretrain(args: string[]): Promise<number> {
   const plan = planPretrain(parse(args, PRETRAIN_OPTIONS));
-  const bar = new ProgressBar();
-  const job = await startJob(plan, bar);
+  // training reports its own ETA (steps, not images, and without the time spent reading images);
+  // the host shows it as it shows runJob's, and Ctrl+C stops the run through job.cancel()
+  const host = cliJobHost({ stopping: 'stopping after this step and writing a checkpoint', onCancel: () => void started.then((j) => j.cancel()) });
+  const started = startJob(plan, host);
+  const job = await started;
   job.events.on('event', (e) => {
-    if (e.type === 'loading') bar.update(e.done, e.total, 'reading images');
+    if (e.type === 'loading') host.progress({ done: e.done, total: e.total, message: 'reading images' });
     else if (e.type === 'ready') {
-      bar.message(`${e.images} images ready${e.failures.length ? `, ${e.failures.length} skipped:` : ''}`);
-      for (const f of e.failures) bar.message(`  skipped ${f.file}: ${f.reason}`);
-      if (e.priors) bar.message(`${e.priors.count} prior masks (mean foreground ${(100 * e.priors.meanForeground).toFixed(1)} %)${e.priors.failures.length ? `, ${e.priors.failures.length} skipped: ${e.priors.failures.map((f) => `${f.file} (${f.reason})`).join('; ')}` : ''}`);
-      if (e.startStep > 0) bar.message(`resuming after step ${e.startStep}`);
+      host.message(`${e.images} images ready${e.failures.length ? `, ${e.failures.length} skipped:` : ''}`);
+      for (const f of e.failures) host.message(`  skipped ${f.file}: ${f.reason}`);
+      if (e.priors) host.message(`${e.priors.count} prior masks (mean foreground ${(100 * e.priors.meanForeground).toFixed(1)} %)${e.priors.failures.length ? `, ${e.priors.failures.length} skipped: ${e.priors.failures.map((f) => `${f.file} (${f.reason})`).join('; ')}` : ''}`);
+      if (e.startStep > 0) host.message(`resuming after step ${e.startStep}`);
     } else if (e.type === 'progress') {
       const terms = [`pd ${e.losses.pd.toFixed(3)}`, `mix ${e.losses.mix.toFixed(3)}`];
       if (e.losses.rd !== undefined) terms.push(`rd ${e.losses.rd.toFixed(3)}`, `ent ${e.losses.ent!.toFixed(3)}`);
       if (e.losses.g !== undefined) terms.push(`g ${e.losses.g.toFixed(3)}`, `d ${e.losses.d?.toFixed(3)}`);
       const timing = e.totalSteps >= BUDGET_PROVISIONAL_STEPS; // --minutes: steps not fixed yet
-      bar.update(e.step, timing ? Math.max(e.step, BUDGET_TIMED_STEPS + 1) : e.totalSteps, `${timing ? 'timing steps for the budget, ' : ''}stage ${e.stage} loss ${e.losses.loss.toFixed(4)} (${terms.join(' ')}) ${e.imagesPerSecond.toFixed(2)} img/s${timing ? '' : ` ETA ${formatDuration(e.etaSeconds)}`}`);
+      host.progress({
+        done: e.step,
+        total: timing ? Math.max(e.step, BUDGET_TIMED_STEPS + 1) : e.totalSteps,
+        message: `${timing ? 'timing steps for the budget, ' : ''}stage ${e.stage} loss ${e.losses.loss.toFixed(4)} (${terms.join(' ')}) ${e.imagesPerSecond.toFixed(2)} img/s`,
+        etaSeconds: timing ? undefined : e.etaSeconds,
+      });
     } else if (e.type === 'budget') {
-      bar.message(`time budget: ${e.steps} steps at ${e.secondsPerStep.toFixed(3)} s/step (timed over ${e.timedSteps} steps), recorded in run.json`);
-    } else if (e.type === 'note') bar.message(`note: ${e.message}`);
+      host.message(`time budget: ${e.steps} steps at ${e.secondsPerStep.toFixed(3)} s/step (timed over ${e.timedSteps} steps), recorded in run.json`);
+    } else if (e.type === 'note') host.message(`note: ${e.message}`);
   });
-  let interrupted = false;
-  const onSigint = () => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
-    bar.message('stopping after this step and writing a checkpoint (Ctrl+C again to quit at once)…');
-    job.cancel();
-  };
-  process.on('SIGINT', onSigint);
+  const handle = host.begin();
+  let result;
   try {
-    const result = await job.result;
-    bar.finish();
-    process.stdout.write(JSON.stringify(result) + '\n');
-    return result.status === 'cancelled' ? 130 : 0;
+    result = await job.result;
   } finally {
-    process.off('SIGINT', onSigint);
+    handle.end();
   }
+  process.stdout.write(JSON.stringify(result) + '\n');
+  return result.status === 'cancelled' ? 130 : 0;
 }
 
 async function main(argv: string[]): Promise<number> {

@@ -16,10 +16,12 @@ import type { LandmarkScheme, LandmarkTable, Point } from '../engine/landmarks/t
 import type { InputFit } from '../engine/infer/preprocess';
 import { listImageFiles } from '../io';
 import { runPropagation, type CascadeRequest } from '../jobs/landmarkPropagation';
+import type { PropagationRequest } from '../jobs/workerTasks';
 import type { PseudoTemplateOptions } from '../jobs/extraTemplates';
 import { BUILTIN_SCHEME_IDS, loadBuiltinScheme, loadSchemeFile, readLandmarkFile, writeLandmarkFile, type BuiltinSchemeId } from '../io/landmarks';
+import { runJob } from '../jobs/runJob';
 import { executionProvidersArg, numberArg, oneOf, parseCommandArgs, runSubcommand, UsageError } from './args';
-import { ProgressBar } from './progressBar';
+import { cliJobHost } from './jobHost';
 
 export const PROPAGATE_USAGE = `  ld-studio propagate --model <run-dir|checkpoint|model.onnx> --template <file> --template-image <image>
                      --images <dir> --out <dir> [options]
@@ -189,83 +191,83 @@ async function propagate(args: string[]): Promise<number> {
   const templatePaths = new Set([templateImage, ...template.extra.map((e) => e.image)]);
   const images = (await listImageFiles(imagesDir)).filter((p) => !templatePaths.has(resolve(p)));
   if (!images.length) throw new Error(`${imagesDir}: no images to propagate to (besides the template images)`);
-  mkdirSync(out, { recursive: true });
 
-  const cancel = { cancelled: false };
-  const onSigint = () => {
-    if (cancel.cancelled) process.exit(130);
-    cancel.cancelled = true;
-    process.stderr.write('\nstopping after this image (Ctrl+C again to quit now)…\n');
+  // every option is read before the job starts, so a mistake is reported before any progress
+  const request: PropagationRequest = {
+    model: values.model!,
+    step: numberArg(values.step, 'step', { integer: true, min: 0 }),
+    templateImage,
+    landmarks: template.landmarks,
+    templatePoints: template.points,
+    extraTemplates: template.extra,
+    extraTemplateLevels: onOff(oneOf(values['extra-template-levels'], 'extra-template-levels', ['on', 'off'] as const)),
+    images: images.map((path) => ({ path, name: basename(path) })),
+    size: numberArg(values.size, 'size', { integer: true, min: 16 }),
+    sigma: numberArg(values.sigma, 'sigma', { min: 0.1 }),
+    fit: oneOf<InputFit>(values.fit, 'fit', ['square', 'long-side']),
+    consensus: oneOf<ConsensusMode>(values.consensus, 'consensus', ['dense', 'affine', 'prior', 'none']),
+    cascade: cascadeOption(values),
+    refine: oneOf(values.refine, 'refine', ['none', 'ncc'] as const),
+    pseudoTemplates: pseudoTemplatesOption(values),
+    threads: numberArg(values.threads, 'threads', { integer: true, min: 0 }),
+    executionProviders: executionProvidersArg(values.ep, 'cpu').providers,
+    cacheDir: values['no-cache'] ? null : join(out, '.ld-cache'),
   };
-  process.on('SIGINT', onSigint);
-  const bar = new ProgressBar();
-  try {
-    const result = await runPropagation({
-      model: values.model!,
-      step: numberArg(values.step, 'step', { integer: true, min: 0 }),
-      templateImage,
-      landmarks: template.landmarks,
-      templatePoints: template.points,
-      extraTemplates: template.extra,
-      extraTemplateLevels: onOff(oneOf(values['extra-template-levels'], 'extra-template-levels', ['on', 'off'] as const)),
-      images: images.map((path) => ({ path, name: basename(path) })),
-      size: numberArg(values.size, 'size', { integer: true, min: 16 }),
-      sigma: numberArg(values.sigma, 'sigma', { min: 0.1 }),
-      fit: oneOf<InputFit>(values.fit, 'fit', ['square', 'long-side']),
-      consensus: oneOf<ConsensusMode>(values.consensus, 'consensus', ['dense', 'affine', 'prior', 'none']),
-      cascade: cascadeOption(values),
-      refine: oneOf(values.refine, 'refine', ['none', 'ncc'] as const),
-      pseudoTemplates: pseudoTemplatesOption(values),
-      threads: numberArg(values.threads, 'threads', { integer: true, min: 0 }),
-      executionProviders: executionProvidersArg(values.ep, 'cpu').providers,
-      cacheDir: values['no-cache'] ? null : join(out, '.ld-cache'),
-      cancel,
-      onProgress: (e) => bar.update(e.done, e.total, `${e.cached ? 'cached ' : ''}${e.image}`),
+  mkdirSync(out, { recursive: true });
+  const host = cliJobHost({ stopping: 'stopping after this image' });
+  const result = await runJob(host, async (job) => {
+    job.total = images.length;
+    job.progress(0, 'loading the model and the template');
+    return runPropagation({
+      ...request,
+      cancel: job.token,
+      onProgress: (e) => {
+        job.total = e.total; // two passes with pseudo-templates
+        job.progress(e.done, `${e.cached ? 'cached ' : ''}${e.image}`);
+      },
     });
-    // readers' messages already begin with the file's path: print it once
-    for (const f of result.failures) bar.message(f.error.startsWith(f.image) ? `skipped ${f.error}` : `skipped ${f.image}: ${f.error}`);
+  });
+  // readers' messages already begin with the file's path: print it once
+  for (const f of result.failures) host.message(f.error.startsWith(f.image) ? `skipped ${f.error}` : `skipped ${f.image}: ${f.error}`);
 
-    const table = result.table;
-    const csv = join(out, 'landmarks.csv');
-    await writeLandmarkFile(csv, table);
-    const markups: string[] = [];
-    for (const image of table.images) {
-      const file = join(out, `${imageStem(image.image)}.mrk.json`);
-      await writeLandmarkFile(file, { landmarks: table.landmarks, images: [image] }, { scheme, geometry: image.geometry });
-      markups.push(file);
-    }
-    const coco = join(out, 'landmarks.coco.json');
-    await writeLandmarkFile(coco, table, { scheme });
-
-    const confidences = table.images.flatMap((i) => i.points.flatMap((p) => (p ? [p.confidence ?? 0] : []))).sort((a, b) => a - b);
-    const lowest = table.images
-      .flatMap((i) => i.points.map((p, k) => ({ image: i.image, landmark: table.landmarks[k], confidence: p?.confidence ?? 0 })))
-      .sort((a, b) => a.confidence - b.confidence)
-      .slice(0, 5);
-    const report = {
-      out,
-      csv,
-      coco,
-      markups: markups.length,
-      images: table.images.length,
-      landmarks: table.landmarks.length,
-      template: { image: templateImage, file: templateFile, placed: template.points.filter(Boolean).length, extraTemplates: template.extra.map((e) => e.image) },
-      failures: result.failures,
-      cancelled: result.cancelled,
-      settings: result.settings,
-      confidence: confidences.length ? { min: confidences[0], median: confidences[Math.floor(confidences.length / 2)], max: confidences[confidences.length - 1] } : null,
-      reviewFirst: lowest,
-      timing: result.timing,
-    };
-    process.stdout.write(JSON.stringify(report) + '\n');
-    if (result.cancelled) {
-      process.stderr.write(`cancelled: wrote the ${table.images.length} images done; run the same command again to continue (cached features are reused)\n`);
-      return 130;
-    }
-    return result.failures.length && !table.images.length ? 1 : 0;
-  } finally {
-    process.off('SIGINT', onSigint);
+  const table = result.table;
+  const csv = join(out, 'landmarks.csv');
+  await writeLandmarkFile(csv, table);
+  const markups: string[] = [];
+  for (const image of table.images) {
+    const file = join(out, `${imageStem(image.image)}.mrk.json`);
+    await writeLandmarkFile(file, { landmarks: table.landmarks, images: [image] }, { scheme, geometry: image.geometry });
+    markups.push(file);
   }
+  const coco = join(out, 'landmarks.coco.json');
+  await writeLandmarkFile(coco, table, { scheme });
+
+  const confidences = table.images.flatMap((i) => i.points.flatMap((p) => (p ? [p.confidence ?? 0] : []))).sort((a, b) => a - b);
+  const lowest = table.images
+    .flatMap((i) => i.points.map((p, k) => ({ image: i.image, landmark: table.landmarks[k], confidence: p?.confidence ?? 0 })))
+    .sort((a, b) => a.confidence - b.confidence)
+    .slice(0, 5);
+  const report = {
+    out,
+    csv,
+    coco,
+    markups: markups.length,
+    images: table.images.length,
+    landmarks: table.landmarks.length,
+    template: { image: templateImage, file: templateFile, placed: template.points.filter(Boolean).length, extraTemplates: template.extra.map((e) => e.image) },
+    failures: result.failures,
+    cancelled: result.cancelled,
+    settings: result.settings,
+    confidence: confidences.length ? { min: confidences[0], median: confidences[Math.floor(confidences.length / 2)], max: confidences[confidences.length - 1] } : null,
+    reviewFirst: lowest,
+    timing: result.timing,
+  };
+  process.stdout.write(JSON.stringify(report) + '\n');
+  if (result.cancelled) {
+    process.stderr.write(`cancelled: wrote the ${table.images.length} images done; run the same command again to continue (cached features are reused)\n`);
+    return 130;
+  }
+  return result.failures.length && !table.images.length ? 1 : 0;
 }
 
 /** `ld-studio propagate …`; returns the exit code. */

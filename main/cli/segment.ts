@@ -6,7 +6,8 @@
  * prior constrains: "attention") or the embedding soft label of that cluster ("cos").
  *
  * Prints one JSON line on stdout; a progress bar and messages go to stderr. Unreadable images are
- * skipped and named. Exit codes: 0 done, 1 failed, 2 bad arguments.
+ * skipped and named. Ctrl+C stops after the image in hand and keeps the files written (segment.json
+ * lists them). Exit codes: 0 done, 1 failed, 2 bad arguments, 130 cancelled.
  */
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { basename, extname, join, resolve } from 'node:path';
@@ -19,9 +20,10 @@ import { writeFileAtomic } from '../io/atomicWrite';
 import { refuseToReplace } from '../io/noClobber';
 import { writeMaskFiles, type ProbabilityBits } from '../io/raster/maskPng';
 import { resolveModel, trainingSettings } from '../jobs/modelSource';
+import { runJob } from '../jobs/runJob';
 import { segmentImages, type SegmentedImage } from '../jobs/segmentImages';
 import { executionProvidersArg, intArg, numberArg, oneOf, parseCommandArgs, runSubcommand, UsageError } from './args';
-import { ProgressBar } from './progressBar';
+import { cliJobHost } from './jobHost';
 
 export const SEGMENT_USAGE = `  ld-studio segment --model <run-dir|checkpoint.safetensors|model.onnx> --images <dir> --out <dir> [options]
       Segment every image of a folder with a shape-guided (or any stage-2) model, ld-method.md §5.5.
@@ -103,66 +105,80 @@ async function segment(args: string[]): Promise<number> {
   const stems = outputStems(scan.files.map((f) => f.path));
   const planned = [...stems.values()].flatMap((stem) => [join(outDir, `${stem}_prob.png`), join(outDir, `${stem}_mask.png`)]);
   refuseToReplace([join(outDir, 'segment.json'), ...planned], values.overwrite, 'choose another --out folder, or add --overwrite');
-  const bar = new ProgressBar();
+  const host = cliJobHost({ stopping: 'stopping after this image' });
   const results: Array<Record<string, unknown>> = [];
   const skipped: Array<{ file: string; reason: string }> = [];
   const files = scan.files;
-  let done = 0;
-  const write = async (r: SegmentedImage) => {
-    done++;
-    if (r.error !== undefined) {
-      skipped.push({ file: r.id, reason: r.error });
-      bar.message(`skipped ${r.id}: ${r.error}`);
-    } else {
-      const stem = stems.get(r.id)!;
-      const probPath = join(outDir, `${stem}_prob.png`);
-      const maskPath = join(outDir, `${stem}_mask.png`);
-      try {
-        await writeMaskFiles(r.mask, { mask: maskPath, probability: probPath }, bits);
-        const agreement = r.agreement ?? NaN;
-        results.push({
-          image: r.id, width: r.mask.width, height: r.mask.height, prob: probPath, mask: maskPath,
-          foreground: foregroundOf(r.mask), agreement: Number.isFinite(agreement) ? agreement : null, ms: r.ms,
-        });
-      } catch (err) {
-        // a file that cannot be written fails its image, as one that cannot be read does
-        skipped.push({ file: r.id, reason: (err as Error).message });
-        bar.message(`skipped ${r.id}: ${(err as Error).message}`);
+  const info = await runJob(host, async (job) => {
+    job.total = files.length;
+    let done = 0;
+    const write = async (r: SegmentedImage) => {
+      done++;
+      if (r.error !== undefined) {
+        skipped.push({ file: r.id, reason: r.error });
+        host.message(`skipped ${r.id}: ${r.error}`);
+      } else {
+        const stem = stems.get(r.id)!;
+        const probPath = join(outDir, `${stem}_prob.png`);
+        const maskPath = join(outDir, `${stem}_mask.png`);
+        try {
+          await writeMaskFiles(r.mask, { mask: maskPath, probability: probPath }, bits);
+          const agreement = r.agreement ?? NaN;
+          results.push({
+            image: r.id, width: r.mask.width, height: r.mask.height, prob: probPath, mask: maskPath,
+            foreground: foregroundOf(r.mask), agreement: Number.isFinite(agreement) ? agreement : null, ms: r.ms,
+          });
+        } catch (err) {
+          // a file that cannot be written fails its image, as one that cannot be read does
+          skipped.push({ file: r.id, reason: (err as Error).message });
+          host.message(`skipped ${r.id}: ${(err as Error).message}`);
+        }
       }
-    }
-    bar.update(done, files.length, done < files.length ? basename(files[done].path) : 'done');
-  };
-  bar.update(0, files.length, basename(files[0].path));
-  const info = await segmentImages(
-    {
-      model: model.source, executionProviders: providers, threads, size, fit, method, cluster, threshold, fovThreshold, agreement: true,
-      noClusteringMessage: `${model.path}: the model has no clustering branch (a stage-1 model); segment needs a stage-2 or shape-guided model`,
-      images: files.map((f) => ({ id: f.path, path: f.path })),
-    },
-    write,
-    { cancelled: false },
-    (m) => {
-      if (ep === 'cuda') for (const note of m.notes) process.stderr.write(`segment: ${note}\n`);
-      if (cluster >= m.clusters) throw new UsageError(`--cluster ${cluster}: the model has clusters 0..${m.clusters - 1}`);
-      mkdirSync(outDir, { recursive: true });
-    },
-  );
-  bar.finish();
+      job.progress(done, done < files.length ? basename(files[done].path) : 'done');
+    };
+    job.progress(0, basename(files[0].path));
+    // an image's files are written while the next image runs, and only one write waits at a time
+    // (so memory holds two masks at most, and Ctrl+C stops the loop with at most one write to finish)
+    let writing = Promise.resolve();
+    return segmentImages(
+      {
+        model: model.source, executionProviders: providers, threads, size, fit, method, cluster, threshold, fovThreshold, agreement: true,
+        noClusteringMessage: `${model.path}: the model has no clustering branch (a stage-1 model); segment needs a stage-2 or shape-guided model`,
+        images: files.map((f) => ({ id: f.path, path: f.path })),
+      },
+      (r) => {
+        const previous = writing;
+        writing = previous.then(() => write(r));
+        return previous;
+      },
+      job.token,
+      (m) => {
+        if (ep === 'cuda') for (const note of m.notes) host.message(`segment: ${note}`);
+        if (cluster >= m.clusters) throw new UsageError(`--cluster ${cluster}: the model has clusters 0..${m.clusters - 1}`);
+        mkdirSync(outDir, { recursive: true });
+      },
+    ).finally(() => writing);
+  });
   const report = {
     out: outDir,
     method, threshold, cluster, size, fit, fov: fovThreshold || null, probBits: bits,
     model: { path: model.path, checkpoint: model.checkpoint, step: model.step, exported: model.exported, cached: model.cached, clusters: info.clusters },
     executionProvider: info.executionProvider,
     images: { found: scan.files.length, written: results.length, skipped },
+    cancelled: host.cancelled,
     results,
     totalMs: ms(t0),
   };
   writeFileAtomic(join(outDir, 'segment.json'), JSON.stringify(report, null, 2) + '\n');
   process.stdout.write(JSON.stringify(report) + '\n');
+  if (host.cancelled) {
+    process.stderr.write(`cancelled: wrote the ${results.length} image(s) done of ${files.length}\n`);
+    return 130;
+  }
   return results.length > 0 ? 0 : 1;
 }
 
-/** `ld-studio segment …`; returns the exit code (0 done, 1 failed, 2 bad arguments). */
+/** `ld-studio segment …`; returns the exit code (0 done, 1 failed, 2 bad arguments, 130 cancelled). */
 export async function segmentCommand(args: string[]): Promise<number> {
   return runSubcommand('segment', () => segment(args), { afterUsageError: `\nUsage:\n${SEGMENT_USAGE}` });
 }

@@ -80,5 +80,6 @@ ${SEGMENT_USAGE}
 
   ld-studio --help | --version
 
-Ctrl+C during pretrain writes a checkpoint and stops; --resume continues exactly.
+Ctrl+C during pretrain writes a checkpoint and stops; --resume continues exactly. During propagate
+and segment it stops after the image in hand and writes what is done (exit 130); a second Ctrl+C quits.
 `;

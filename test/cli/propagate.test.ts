@@ -94,6 +94,9 @@ describe('propagate', () => {
   test('finds every landmark on shifted copies (affine consensus); writes landmarks.csv, one .mrk.json per image and COCO', async () => {
     const r = await cli(base(out));
     expect(r.code, r.stderr).toBe(0);
+    // progress through the command line's job host: the bar with the ETA runJob computes
+    expect(r.stderr).toMatch(/\] 1\/2 shift[ -][ab]\.png ETA \d+s/);
+    expect(r.stderr).toMatch(/\] 2\/2 shift[ -][ab]\.png/);
     first = r.json!;
     expect(first.images).toBe(2); // the template image itself is not a target
     expect(first.failures).toEqual([]);

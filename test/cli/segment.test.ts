@@ -48,6 +48,10 @@ describe.skipIf(!hasSharedData)(`ld-studio segment${hasSharedData ? '' : ` (skip
     expect(report.images.skipped).toHaveLength(1);
     expect(report.images.skipped[0].file).toMatch(/broken\.png$/);
     expect(r.stderr).toMatch(/skipped .*broken\.png/);
+    // progress through the command line's job host (stderr is not a terminal: one line per image)
+    expect(r.stderr).toMatch(/\] 1\/4 \S.* ETA \d+s\n/);
+    expect(r.stderr).toMatch(/\] 4\/4 done\n/);
+    expect(report.cancelled).toBe(false);
     expect(existsSync(join(out, 'segment.json'))).toBe(true);
 
     for (const stem of ['3167', '5245', 'small rgb']) {
@@ -97,6 +101,29 @@ describe.skipIf(!hasSharedData)(`ld-studio segment${hasSharedData ? '' : ` (skip
     const r = await runCli(['segment', '--model', model, '--images', images, '--out', out, '--overwrite']);
     expect(r.code, r.stderr).toBe(0);
     expect((await readImage(mine)).bitsStored).toBe(8);
+  });
+
+  test('Ctrl+C stops between images: the files written so far are kept and listed, exit 130', async () => {
+    const many = join(tmp(), 'many');
+    mkdirSync(many);
+    const names = Array.from({ length: 40 }, (_, i) => `hand-${String(i).padStart(2, '0')}.png`);
+    for (const name of names) copyFileSync(dataPath('landmarks/hand/3167.png'), join(many, name));
+    const out = join(tmp(), 'out');
+    const r = await runCli(['segment', '--model', model, '--images', many, '--out', out], { signalAfter: (stderr) => /\] 1\/40 /.test(stderr) });
+    expect(r.code, r.stderr).toBe(130);
+    expect(r.stderr).toMatch(/stopping after this image \(Ctrl\+C again to quit now\)/);
+    const report = summaryOf(r.stdout);
+    expect(report.cancelled).toBe(true);
+    const written: string[] = report.results.map((e: { image: string }) => e.image);
+    expect(written.length).toBeGreaterThanOrEqual(1);
+    expect(written.length).toBeLessThan(names.length);
+    expect(JSON.parse(readFileSync(join(out, 'segment.json'), 'utf8')).results).toHaveLength(written.length);
+    // the images done are the first ones, each with both files; none after them was begun
+    names.forEach((name, i) => {
+      const stem = name.replace(/\.png$/, '');
+      expect(existsSync(join(out, `${stem}_mask.png`)), name).toBe(i < written.length);
+      expect(existsSync(join(out, `${stem}_prob.png`)), name).toBe(i < written.length);
+    });
   });
 
   test('a stage-1 model (no clustering branch) and bad arguments are refused', async () => {
