@@ -60,8 +60,8 @@ async function answer<R extends BinaryRoute>(route: R, read: () => Promise<Binar
 
 /** A handler's error → HTTP status and payload. PixelsError carries its own status (the mask route throws it too). */
 export function binaryError(err: unknown): { status: number; error: IpcErrorPayload } {
-  // the code is what browser mode has always sent with these statuses (the status is what clients read)
-  if (err instanceof PixelsError) return { status: err.status, error: { code: err.status === 500 ? 'internal' : 'bad_request', message: err.message } };
+  // a missing image or project is not_found, as on every channel; an unreadable file stays bad_request (422)
+  if (err instanceof PixelsError) return { status: err.status, error: { code: err.status === 500 ? 'internal' : err.status === 404 ? 'not_found' : 'bad_request', message: err.message } };
   const error = toErrorPayload(err);
   return { status: httpStatusFor(error.code), error };
 }

@@ -76,7 +76,7 @@ describe('the binary table: one answer shape and one error mapping for every rou
   });
 
   it('errors: PixelsError keeps its status, the rest maps as the IPC errors do', async () => {
-    expect(await table.pixels('gone')).toEqual({ ok: false, status: 404, error: { code: 'bad_request', message: 'gone.png: the file is missing' } });
+    expect(await table.pixels('gone')).toEqual({ ok: false, status: 404, error: { code: 'not_found', message: 'gone.png: the file is missing' } });
     expect(await table.pixels('bad')).toMatchObject({ ok: false, status: 422 });
     expect(await table.mask('broken')).toEqual({ ok: false, status: 500, error: { code: 'internal', message: 'disk on fire' } });
     expect(await table.mask('unknown')).toMatchObject({ ok: false, status: 404, error: { code: 'not_found' } });
