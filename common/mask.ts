@@ -21,7 +21,7 @@ export function maskProblem(mask: Mask): string | undefined {
 }
 
 /** Probabilities over `threshold` → inside (the rule of every predicted mask). */
-export function thresholdMask(width: number, height: number, probability: Float32Array, threshold: number): Required<Mask> {
+export function maskFromProbability(width: number, height: number, probability: Float32Array, threshold: number): Required<Mask> {
   return { width, height, inside: insideOf(probability, threshold), probability };
 }
 

@@ -5,7 +5,7 @@
  * each a Mask (common/mask.ts) that the caller hands to a mask writer as it is; a failure on one image
  * is reported for that image and the others go on.
  */
-import { insideOf, thresholdMask, type Mask } from '../../common/mask';
+import { insideOf, maskFromProbability, type Mask } from '../../common/mask';
 import { LdOnnxModel, type OrtExecutionProvider } from '../engine/infer/onnxModel';
 import type { InputFit } from '../engine/infer/preprocess';
 import { dice } from '../engine/shapeGuided/quadMasks';
@@ -72,7 +72,7 @@ export async function segmentImages(
         const { width, height } = record;
         const prediction = await predictImage(onnx, record, predictOptions);
         const atSize = (m: SegmentMethod) => toOriginalSize(prediction[m], prediction.width, prediction.height, width, height);
-        const mask = thresholdMask(width, height, atSize(opts.method), opts.threshold);
+        const mask = maskFromProbability(width, height, atSize(opts.method), opts.threshold);
         const agreement = opts.agreement ? dice(mask.inside, insideOf(atSize(other), opts.threshold)) : undefined;
         result = { id: image.id, mask, agreement, ms: Math.round(performance.now() - t) };
       } catch (err) {

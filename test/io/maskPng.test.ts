@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { describe, expect, test } from 'vitest';
-import { thresholdMask } from '../../common/mask';
+import { maskFromProbability } from '../../common/mask';
 import { MaskFileError, probabilityLevels, readMaskFiles, readProbabilityFile, writeMaskFiles } from '../../main/io/raster/maskPng';
 import { encodePng } from '../../main/io/raster/pngEncode';
 
@@ -29,7 +29,7 @@ describe('mask PNG files', () => {
 
   for (const bits of [8, 16] as const) {
     test(`a mask and its ${bits}-bit probability map: what pngjs reads is 0/255 and p·${2 ** bits - 1}; read back it is the same mask`, async () => {
-      const mask = thresholdMask(W, H, probabilityMap(), 0.5);
+      const mask = maskFromProbability(W, H, probabilityMap(), 0.5);
       const files = { mask: join(dir, `m${bits}.png`), probability: join(dir, `p${bits}.png`) };
       await writeMaskFiles(mask, files, bits);
 

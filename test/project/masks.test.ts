@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { thresholdMask } from '../../common/mask';
+import { maskFromProbability } from '../../common/mask';
 import { maskFilesOf, readMask, readMaskPng, readProbabilityPng, writeMask } from '../../main/project/masks';
 
 describe('project masks', () => {
@@ -12,7 +12,7 @@ describe('project masks', () => {
     const files = maskFilesOf('img-1');
     expect(files).toEqual({ file: 'masks/img-1.png', probFile: 'masks/img-1.prob.png' });
     const probability = Float32Array.from([0, 0.2, 0.5, 0.51, 0.8, 1]);
-    await writeMask(dir, files, thresholdMask(3, 2, probability, 0.5));
+    await writeMask(dir, files, maskFromProbability(3, 2, probability, 0.5));
     const back = await readMask(dir, files, 3, 2);
     expect([...back.inside]).toEqual([0, 0, 0, 1, 1, 1]);
     expect([...(await readProbabilityPng(dir, files.probFile, 3, 2))]).toEqual([0, 51, 128, 130, 204, 255]);
