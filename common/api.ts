@@ -441,6 +441,8 @@ export interface IpcChannels {
   };
   /** One DICOM SR (TID 1500) per DICOM image with landmarks, into `dir`. */
   'export:sr': { request: { dir: string; overwrite?: boolean }; response: { files: string[]; skipped: ImportFailure[] } };
+  /** Masks as label PNGs (`<stem>_mask.png`, 0/255) or one COCO segmentation file, for any image format (main/ipc/exportMasks.ts). */
+  'export:masks': { request: { dir: string; format: 'png' | 'coco'; imageIds?: string[]; label?: string; overwrite?: boolean }; response: { files: string[]; skipped: ImportFailure[] } };
 
   /** Cancel a running import or propagation. */
   'job:cancel': { request: { jobId: string }; response: { cancelled: boolean } };

@@ -134,6 +134,13 @@ export const requestSchemas = {
     overwrite: z.boolean().optional(),
   }),
   'export:sr': z.strictObject({ dir: fsPath, overwrite: z.boolean().optional() }),
+  'export:masks': z.strictObject({
+    dir: fsPath,
+    format: z.enum(['png', 'coco']),
+    imageIds: z.array(id).min(1).max(100_000).optional(),
+    label: z.string().min(1).max(200).optional(),
+    overwrite: z.boolean().optional(),
+  }),
 
   'job:cancel': z.strictObject({ jobId }),
 } satisfies { [C in Channel]: z.ZodType<RequestOf<C>, unknown> };

@@ -55,6 +55,7 @@ import { storedGeometryOf, storedImageGeometry } from '../project/imageGeometry'
 import { readMaskPng, readProbabilityPng } from '../project/masks';
 import type { StoredImage, StoredMask } from '../project/projectFile';
 import type { ProjectStore } from '../project/projectStore';
+import { exportMasks } from './exportMasks';
 import type { DomainHandlers } from './types';
 import { PreconditionError } from '../../common/errors';
 
@@ -345,8 +346,9 @@ export async function exportLandmarkSr(store: ProjectStore, dir: string, overwri
   return { files, skipped };
 }
 
-export const exportHandlers: DomainHandlers<'export:landmarks' | 'export:seg' | 'export:sr'> = {
+export const exportHandlers: DomainHandlers<'export:landmarks' | 'export:seg' | 'export:sr' | 'export:masks'> = {
   'export:landmarks': async ({ format, dir, overwrite }, { session }) => ({ files: await exportLandmarks(session.requireProject(), format, dir, overwrite) }),
   'export:seg': async (request, { session }) => exportSegmentation(session.requireProject(), request),
   'export:sr': async ({ dir, overwrite }, { session }) => exportLandmarkSr(session.requireProject(), dir, overwrite),
+  'export:masks': async (request, { session }) => exportMasks(session.requireProject(), request),
 };
