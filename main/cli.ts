@@ -10,6 +10,7 @@ import { BUDGET_PROVISIONAL_STEPS, BUDGET_TIMED_STEPS } from './engine/trainer/c
 import { parseCommandArgs, UsageError } from './cli/args';
 import { AUGMENT_OPTIONS, planPretrain, SHAPE_GUIDED_OPTIONS, type PretrainPlan, type RawOptions } from './cli/pretrainArgs';
 import { cliJobHost, type CliJobHost } from './cli/jobHost';
+import { runJob } from './jobs/runJob';
 import { embedCommand } from './cli/embed';
 import { evalLandmarksCommand } from './cli/evalLandmarks';
 import { exportOnnxCommand } from './cli/exportOnnxCommand';
@@ -119,35 +120,32 @@ async function pretrain(args: string[]): Promise<number> {
   const host = cliJobHost({ stopping: 'stopping after this step and writing a checkpoint', onCancel: () => void started.then((j) => j.cancel()) });
   const started = startJob(plan, host);
   const job = await started;
-  job.events.on('event', (e) => {
-    if (e.type === 'loading') host.progress({ done: e.done, total: e.total, message: 'reading images' });
-    else if (e.type === 'ready') {
-      host.message(`${e.images} images ready${e.failures.length ? `, ${e.failures.length} skipped:` : ''}`);
-      for (const f of e.failures) host.message(`  skipped ${f.file}: ${f.reason}`);
-      if (e.priors) host.message(`${e.priors.count} prior masks (mean foreground ${(100 * e.priors.meanForeground).toFixed(1)} %)${e.priors.failures.length ? `, ${e.priors.failures.length} skipped: ${e.priors.failures.map((f) => `${f.file} (${f.reason})`).join('; ')}` : ''}`);
-      if (e.startStep > 0) host.message(`resuming after step ${e.startStep}`);
-    } else if (e.type === 'progress') {
-      const terms = [`pd ${e.losses.pd.toFixed(3)}`, `mix ${e.losses.mix.toFixed(3)}`];
-      if (e.losses.rd !== undefined) terms.push(`rd ${e.losses.rd.toFixed(3)}`, `ent ${e.losses.ent!.toFixed(3)}`);
-      if (e.losses.g !== undefined) terms.push(`g ${e.losses.g.toFixed(3)}`, `d ${e.losses.d?.toFixed(3)}`);
-      const timing = e.totalSteps >= BUDGET_PROVISIONAL_STEPS; // --minutes: steps not fixed yet
-      host.progress({
-        done: e.step,
-        total: timing ? Math.max(e.step, BUDGET_TIMED_STEPS + 1) : e.totalSteps,
-        message: `${timing ? 'timing steps for the budget, ' : ''}stage ${e.stage} loss ${e.losses.loss.toFixed(4)} (${terms.join(' ')}) ${e.imagesPerSecond.toFixed(2)} img/s`,
-        etaSeconds: timing ? undefined : e.etaSeconds,
-      });
-    } else if (e.type === 'budget') {
-      host.message(`time budget: ${e.steps} steps at ${e.secondsPerStep.toFixed(3)} s/step (timed over ${e.timedSteps} steps), recorded in run.json`);
-    } else if (e.type === 'note') host.message(`note: ${e.message}`);
+  // the run is a job like any other: registered with the host (Ctrl+C), its progress passed on as the engine reports it
+  const result = await runJob(host, (run) => {
+    job.events.on('event', (e) => {
+      if (e.type === 'loading') run.report({ done: e.done, total: e.total, message: 'reading images' });
+      else if (e.type === 'ready') {
+        host.message(`${e.images} images ready${e.failures.length ? `, ${e.failures.length} skipped:` : ''}`);
+        for (const f of e.failures) host.message(`  skipped ${f.file}: ${f.reason}`);
+        if (e.priors) host.message(`${e.priors.count} prior masks (mean foreground ${(100 * e.priors.meanForeground).toFixed(1)} %)${e.priors.failures.length ? `, ${e.priors.failures.length} skipped: ${e.priors.failures.map((f) => `${f.file} (${f.reason})`).join('; ')}` : ''}`);
+        if (e.startStep > 0) host.message(`resuming after step ${e.startStep}`);
+      } else if (e.type === 'progress') {
+        const terms = [`pd ${e.losses.pd.toFixed(3)}`, `mix ${e.losses.mix.toFixed(3)}`];
+        if (e.losses.rd !== undefined) terms.push(`rd ${e.losses.rd.toFixed(3)}`, `ent ${e.losses.ent!.toFixed(3)}`);
+        if (e.losses.g !== undefined) terms.push(`g ${e.losses.g.toFixed(3)}`, `d ${e.losses.d?.toFixed(3)}`);
+        const timing = e.totalSteps >= BUDGET_PROVISIONAL_STEPS; // --minutes: steps not fixed yet
+        run.report({
+          done: e.step,
+          total: timing ? Math.max(e.step, BUDGET_TIMED_STEPS + 1) : e.totalSteps,
+          message: `${timing ? 'timing steps for the budget, ' : ''}stage ${e.stage} loss ${e.losses.loss.toFixed(4)} (${terms.join(' ')}) ${e.imagesPerSecond.toFixed(2)} img/s`,
+          etaSeconds: timing ? undefined : e.etaSeconds,
+        });
+      } else if (e.type === 'budget') {
+        host.message(`time budget: ${e.steps} steps at ${e.secondsPerStep.toFixed(3)} s/step (timed over ${e.timedSteps} steps), recorded in run.json`);
+      } else if (e.type === 'note') host.message(`note: ${e.message}`);
+    });
+    return job.result;
   });
-  const handle = host.begin();
-  let result;
-  try {
-    result = await job.result;
-  } finally {
-    handle.end();
-  }
   process.stdout.write(JSON.stringify(result) + '\n');
   return result.status === 'cancelled' ? 130 : 0;
 }
