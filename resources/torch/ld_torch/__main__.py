@@ -1,4 +1,4 @@
-"""`python -m ld_torch <info|train|parity|export-onnx> [--request file.json]` (PROTOCOL.md)."""
+"""`python -m ld_torch <info|train|parity|export-onnx|finetune-seg> [--request file.json]` (PROTOCOL.md)."""
 from __future__ import annotations
 
 import argparse
@@ -39,8 +39,8 @@ class _Parser(argparse.ArgumentParser):
 def main(argv=None) -> int:
     events.claim_stdout()
     parser = _Parser(prog="ld_torch", description="LD Studio's PyTorch engine")
-    parser.add_argument("command", choices=["info", "train", "parity", "export-onnx"])
-    parser.add_argument("--request", help="JSON request file (train, parity, export-onnx)")
+    parser.add_argument("command", choices=["info", "train", "parity", "export-onnx", "finetune-seg"])
+    parser.add_argument("--request", help="JSON request file (train, parity, export-onnx, finetune-seg)")
     try:
         args = parser.parse_args(argv)
         if args.command == "info":
@@ -57,6 +57,10 @@ def main(argv=None) -> int:
             from .parity import run_parity
 
             return run_parity(request)
+        if args.command == "finetune-seg":
+            from .finetune_seg import run_finetune_seg
+
+            return run_finetune_seg(request)
         from .export import run_export
 
         return run_export(request)
