@@ -65,6 +65,8 @@ export interface LandmarkSetInfo {
   title: string;
   names: string[];
   builtIn: boolean;
+  /** What each landmark is, by name, where the scheme says (the built-in schemes do). */
+  descriptions?: Record<string, string>;
 }
 
 export interface XY {
@@ -248,6 +250,11 @@ export interface PixelsHeader {
   spacing?: [number, number];
   /** DICOM Modality (CR, DX, CT…); absent for PNG/JPEG/TIFF. */
   modality?: string;
+  /**
+   * DICOM Rescale Slope/Intercept: the body holds rescaled (modality) values, stored = (value − intercept) / slope.
+   * Absent for other formats and colour images.
+   */
+  rescale?: { slope: number; intercept: number };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -104,6 +104,7 @@ export function pixelsFromRecord(record: ImageRecord): PixelsPayload {
     invert: flip !== undefined,
   };
   if (record.spacing) header.spacing = [record.spacing.row, record.spacing.column];
+  if (record.dicom && !colour) header.rescale = { slope: record.dicom.rescaleSlope, intercept: record.dicom.rescaleIntercept };
   return { header, body: Buffer.from(typed.buffer, typed.byteOffset, typed.byteLength) };
 }
 

@@ -20,9 +20,10 @@ let builtIns: LandmarkSetInfo[] | undefined;
 export function builtInLandmarkSets(): LandmarkSetInfo[] {
   builtIns ??= BUILTIN_SCHEME_IDS.map((id) => {
     const scheme = loadBuiltinScheme(id);
-    return { id, title: scheme.title, names: landmarkNames(scheme), builtIn: true };
+    const descriptions = Object.fromEntries(scheme.landmarks.filter((l) => l.description).map((l) => [l.name, l.description!]));
+    return { id, title: scheme.title, names: landmarkNames(scheme), builtIn: true, ...(Object.keys(descriptions).length ? { descriptions } : {}) };
   });
-  return builtIns.map((s) => ({ ...s, names: [...s.names] }));
+  return builtIns.map((s) => ({ ...s, names: [...s.names], ...(s.descriptions ? { descriptions: { ...s.descriptions } } : {}) }));
 }
 
 export function landmarkSetsOf(store: ProjectStore): LandmarkSetInfo[] {

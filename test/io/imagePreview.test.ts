@@ -24,6 +24,7 @@ describe('pixelsFromRecord', () => {
     const u16 = pixelsFromRecord(record(4, 3, (i) => i * 1000, { bitsStored: 16 }));
     expect(u16.header).toMatchObject({ dtype: 'uint16', min: 0, max: 11_000, windowCenter: 5500, windowWidth: 11_000 });
     expect(u16.body.length).toBe(4 * 3 * 2);
+    expect(u16.header.rescale).toBeUndefined(); // no DICOM, no rescale
     const s16 = pixelsFromRecord(record(4, 3, (i) => i * 100 - 1000, { bitsStored: 16, format: 'dicom' }));
     expect(s16.header.dtype).toBe('int16');
     expect(new Int16Array(s16.body.buffer, s16.body.byteOffset, 12)[0]).toBe(-1000);
@@ -36,6 +37,8 @@ describe('pixelsFromRecord', () => {
     if (!hasSharedData) return console.warn(`[skip] the CT window: ${sharedDataSkipReason}`);
     const ct = pixelsFromRecord(await readImage(dataPath('dicom/ct-3slice-seg/01.dcm')));
     expect(ct.header).toMatchObject({ dtype: 'int16', min: -3024, windowCenter: 40, windowWidth: 400 });
+    // the values are rescaled (HU); the viewer's status line gives back the stored ones
+    expect(ct.header.rescale).toEqual({ slope: 1, intercept: -1024 });
   });
 
   it('colour becomes luma; spacing is passed on', () => {

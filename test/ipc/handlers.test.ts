@@ -92,6 +92,8 @@ describe('projects and the file system', () => {
     expect(created).toMatchObject({ dir, name: 'Study', version: 1, images: [], template: null, runs: [], activeRunId: null, landmarks: [] });
     expect(created.landmarkSets.filter((s) => s.builtIn).map((s) => s.id)).toEqual(['isbi-ceph-19', 'hand-37', 'spine-68']);
     expect(created.landmarkSets.find((s) => s.id === 'hand-37')?.names).toHaveLength(37);
+    // the built-in schemes' definitions reach the renderer (Template and Review show them)
+    expect(created.landmarkSets.find((s) => s.id === 'isbi-ceph-19')?.descriptions?.Sella).toMatch(/sella turcica/i);
     await expect(h.invoke('project:get')).resolves.toMatchObject({ dir, name: 'Study' });
     await expect(h.invoke('project:create', { dir })).rejects.toThrow(/already holds a project/);
     await expect(h.invoke('project:close')).resolves.toEqual({ closed: true });

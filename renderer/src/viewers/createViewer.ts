@@ -6,10 +6,13 @@
 import { Enums, RenderingEngine, type Types } from '@cornerstonejs/core';
 import { annotation as annotationApi, BrushTool, Enums as ToolEnums, PanTool, ToolGroupManager, utilities as toolUtilities, WindowLevelTool, ZoomTool } from '@cornerstonejs/tools';
 import type { LandmarkPoint, XY } from '../../../common/api';
+import { DEFAULT_DISPLAY, type LandmarkDisplay } from '../stores/landmarkDisplay';
 import { ensureCornerstone } from './cornerstoneSetup';
-import { loadProjectImage, type LoadedImage } from './imagePixels';
-import { LandmarkTool, type LandmarkEditListener } from './LandmarkTool';
+import { loadProjectImage, pixelValues, type LoadedImage } from './imagePixels';
+import { LandmarkTool, type LandmarkDragListener, type LandmarkEditListener } from './LandmarkTool';
+import { drawLoupe, loupeGeometry } from './loupe';
 import { addMaskLayer, type MaskLayer } from './maskLayer';
+import { probePixel, type PixelProbe } from './pixelProbe';
 
 export type LeftTool = 'place' | 'windowLevel' | 'pan' | 'zoom' | 'brush' | 'eraser';
 
@@ -27,7 +30,12 @@ export interface ViewerCallbacks {
   onMove?(name: string, point: XY): void;
   /** One brush or eraser stroke changed the mask (whole-mask copies, for undo and saving). */
   onMaskEdit?(before: Uint8Array, after: Uint8Array): void;
+  /** The pixel under the cursor (null when the cursor leaves the image or the viewer). */
+  onHover?(probe: PixelProbe | null): void;
 }
+
+/** The magnifier while a landmark is dragged: diameter in CSS pixels and zoom. */
+export const LOUPE = { size: 140, zoom: 3 } as const;
 
 export interface Viewer {
   show(projectImageId: string): Promise<LoadedImage>;
@@ -45,6 +53,8 @@ export interface Viewer {
   getMask(): Uint8Array | null;
   setMaskOpacity(opacity: number): void;
   setBrushSize(px: number): void;
+  /** Marker size, which labels show, whether points show. */
+  setDisplay(display: LandmarkDisplay): void;
   readonly element: HTMLDivElement;
   destroy(): void;
 }
@@ -73,7 +83,9 @@ export async function createViewer(element: HTMLDivElement, callbacks: ViewerCal
   group.addViewport(viewportId, engine.id);
   // Middle drag pans and right drag zooms whatever the left button does.
   group.setToolActive(PanTool.toolName, { bindings: [{ mouseButton: ToolEnums.MouseBindings.Auxiliary }] });
-  group.setToolActive(ZoomTool.toolName, { bindings: [{ mouseButton: ToolEnums.MouseBindings.Secondary }] });
+  // The wheel zooms towards the cursor (ZoomTool's zoomToCenter is off).
+  const zoomBindings = [{ mouseButton: ToolEnums.MouseBindings.Secondary }, { mouseButton: ToolEnums.MouseBindings.Wheel }];
+  group.setToolActive(ZoomTool.toolName, { bindings: zoomBindings });
   element.addEventListener('contextmenu', preventDefault);
 
   let current: LoadedImage | null = null;
@@ -94,6 +106,54 @@ export async function createViewer(element: HTMLDivElement, callbacks: ViewerCal
   };
   LandmarkTool.listeners.set(element, listener);
 
+  // The loupe: a round canvas over the viewer, drawn from the viewport's canvas while a landmark is dragged.
+  let loupe: HTMLCanvasElement | null = null;
+  const dragListener: LandmarkDragListener = (_el, at) => {
+    if (!at) {
+      loupe?.remove();
+      loupe = null;
+      return;
+    }
+    const source = viewport.canvas;
+    const ratio = source.clientWidth ? source.width / source.clientWidth : 1;
+    if (!loupe) {
+      loupe = document.createElement('canvas');
+      loupe.className = 'viewer-loupe';
+      loupe.dataset.testid = 'viewer-loupe';
+      loupe.width = loupe.height = Math.round(LOUPE.size * ratio);
+      Object.assign(loupe.style, { position: 'absolute', width: `${LOUPE.size}px`, height: `${LOUPE.size}px`, borderRadius: '50%', pointerEvents: 'none', zIndex: '5' });
+      element.appendChild(loupe);
+    }
+    const g = loupeGeometry({ cursor: { x: at[0], y: at[1] }, width: element.clientWidth, height: element.clientHeight, ratio, size: LOUPE.size, zoom: LOUPE.zoom });
+    loupe.style.left = `${g.left}px`;
+    loupe.style.top = `${g.top}px`;
+    drawLoupe(loupe, source, g);
+  };
+  LandmarkTool.dragListeners.set(element, dragListener);
+
+  // The status line's pixel probe.
+  const onPointerMove = (e: MouseEvent) => {
+    if (!current || !callbacks.onHover) return;
+    const rect = element.getBoundingClientRect();
+    const world = viewport.canvasToWorld([e.clientX - rect.left, e.clientY - rect.top]);
+    const values = pixelValues(current.imageId);
+    callbacks.onHover(values ? probePixel(current.header, values, { x: world[0], y: world[1] }) : null);
+  };
+  const onPointerLeave = () => callbacks.onHover?.(null);
+  element.addEventListener('mousemove', onPointerMove);
+  element.addEventListener('mouseleave', onPointerLeave);
+
+  let display: LandmarkDisplay = { ...DEFAULT_DISPLAY };
+  function applyDisplay(): void {
+    const tool = group.getToolInstance(LandmarkTool.toolName) as { configuration: Record<string, unknown> } | undefined;
+    if (!tool) return;
+    tool.configuration.markerSize = display.markerSize;
+    tool.configuration.labels = display.labels;
+    // ProbeTool's own idea of the marker size, kept in step
+    tool.configuration.handleRadius = String(display.markerSize);
+  }
+  applyDisplay();
+
   function clampToImage(p: XY): XY {
     if (!current) return p;
     const { width, height } = current.header;
@@ -103,7 +163,10 @@ export async function createViewer(element: HTMLDivElement, callbacks: ViewerCal
   function drawLandmarks(): void {
     for (const uid of uidToName.keys()) annotationApi.state.removeAnnotation(uid);
     uidToName.clear();
-    if (!current) return;
+    if (!current || !display.showPoints) {
+      viewport.render();
+      return;
+    }
     const imageId = current.imageId;
     for (const p of points) {
       const annotation = {
@@ -116,6 +179,7 @@ export async function createViewer(element: HTMLDivElement, callbacks: ViewerCal
         data: {
           handles: { points: [[p.x, p.y, 0] as Types.Point3] },
           label: p.confidence === undefined || p.status !== 'predicted' ? p.name : `${p.name} ${Math.round(p.confidence * 100)}%`,
+          selected: !!p.selected,
           cachedStats: {},
         },
       };
@@ -199,7 +263,7 @@ export async function createViewer(element: HTMLDivElement, callbacks: ViewerCal
       if (tool === 'eraser') group.setToolActive(ERASER, { bindings: primary });
       // Pan and zoom keep their other buttons; re-activating with the primary binding adds to them.
       group.setToolActive(PanTool.toolName, { bindings: [{ mouseButton: ToolEnums.MouseBindings.Auxiliary }, ...(tool === 'pan' ? primary : [])] });
-      group.setToolActive(ZoomTool.toolName, { bindings: [{ mouseButton: ToolEnums.MouseBindings.Secondary }, ...(tool === 'zoom' ? primary : [])] });
+      group.setToolActive(ZoomTool.toolName, { bindings: [...zoomBindings, ...(tool === 'zoom' ? primary : [])] });
       if (tool === 'windowLevel') group.setToolActive(WindowLevelTool.toolName, { bindings: primary });
       if (tool === 'place') group.setToolActive(LandmarkTool.toolName, { bindings: primary });
     },
@@ -264,7 +328,16 @@ export async function createViewer(element: HTMLDivElement, callbacks: ViewerCal
     setBrushSize(px) {
       toolUtilities.segmentation.setBrushSizeForToolGroup(group.id, px);
     },
+    setDisplay(next) {
+      display = { ...next };
+      applyDisplay();
+      drawLandmarks();
+    },
     destroy() {
+      loupe?.remove();
+      LandmarkTool.dragListeners.delete(element);
+      element.removeEventListener('mousemove', onPointerMove);
+      element.removeEventListener('mouseleave', onPointerLeave);
       element.removeEventListener('mousedown', onStrokeStart, true);
       document.removeEventListener('mouseup', onStrokeEnd, true);
       mask?.remove();

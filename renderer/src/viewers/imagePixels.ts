@@ -52,7 +52,14 @@ export async function loadProjectImage(projectImageId: string, version = ''): Pr
   image.windowCenter = header.windowCenter;
   image.windowWidth = header.windowWidth;
   headers.set(imageId, header);
+  values.set(imageId, scalarData);
   return { imageId, header };
 }
 
 const headers = new Map<string, PixelsHeader>();
+const values = new Map<string, ArrayLike<number>>();
+
+/** The values of a loaded image as main sent them (the status line's probe reads them). */
+export function pixelValues(imageId: string): ArrayLike<number> | undefined {
+  return values.get(imageId);
+}
