@@ -28,6 +28,9 @@ export const KEYS = {
   pan: ['p'],
   zoom: ['z'],
   resetView: ['r'],
+  /** Landmark display: show or hide every point; cycle the labels (all, selected only, none). */
+  togglePoints: ['h'],
+  cycleLabels: ['shift+l'],
 } as const satisfies Record<string, readonly string[]>;
 
 export type KeyAction = keyof typeof KEYS;

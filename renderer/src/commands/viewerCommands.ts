@@ -1,3 +1,4 @@
+import { nextLabelMode, useLandmarkDisplay } from '../stores/landmarkDisplay';
 import { keysOf } from './keymap';
 import type { Command } from './registry';
 
@@ -8,5 +9,14 @@ export function viewerCommands(viewer: () => { setTool(tool: 'windowLevel' | 'pa
     { id: 'viewer.pan', keys: keysOf('pan'), title: 'Pan tool', run: () => viewer()?.setTool('pan') },
     { id: 'viewer.zoom', keys: keysOf('zoom'), title: 'Zoom tool', run: () => viewer()?.setTool('zoom') },
     { id: 'viewer.reset', keys: keysOf('resetView'), title: 'Reset view', run: () => viewer()?.resetView() },
+  ];
+}
+
+/** The landmark display keys of the modes that show landmarks: H shows/hides every point, Shift+L cycles the labels. */
+export function landmarkDisplayCommands(): Command[] {
+  const store = useLandmarkDisplay();
+  return [
+    { id: 'viewer.togglePoints', keys: keysOf('togglePoints'), title: 'Show / hide all points', run: () => void (store.display.showPoints = !store.display.showPoints) },
+    { id: 'viewer.cycleLabels', keys: keysOf('cycleLabels'), title: 'Labels: all, selected only, none', run: () => void (store.display.labels = nextLabelMode(store.display.labels)) },
   ];
 }
