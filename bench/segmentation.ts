@@ -27,7 +27,8 @@ import { PNG } from 'pngjs';
 import { baseSizeFor } from '../main/engine/data/prepare';
 import { LdOnnxModel } from '../main/engine/infer/onnxModel';
 import { dice, fillPolygons, vertebraMask, vertebraQuads } from '../main/engine/shapeGuided/quadMasks';
-import { argmaxMap, otsuThreshold, predictImage, thresholdMask, toOriginalSize, type Prediction } from '../main/engine/shapeGuided/segment';
+import { argmaxMap, DEFAULT_THRESHOLD, otsuThreshold, predictImage, toOriginalSize, type Prediction } from '../main/engine/shapeGuided/segment';
+import { insideOf } from '../common/mask';
 import { resampleToUnit } from '../main/engine/data/prepare';
 import { readImage } from '../main/io';
 import { readImageSize, readSpineCsvFiles, type LandmarkTable } from '../main/io/landmarks';
@@ -179,7 +180,7 @@ async function pickClusters(model: LdOnnxModel, images: Array<{ path: string; im
       sums[rule] ??= new Array(pred.clusterCount).fill(0);
       counts[rule] ??= new Array(pred.clusterCount).fill(0);
       for (let k = 0; k < pred.clusterCount; k++) {
-        const d = dice(thresholdMask(ruleMap(pred, rule, k)), truth);
+        const d = dice(insideOf(ruleMap(pred, rule, k), DEFAULT_THRESHOLD), truth);
         if (Number.isFinite(d)) {
           sums[rule][k] += d;
           counts[rule][k]++;
@@ -205,7 +206,7 @@ async function testDice(model: LdOnnxModel, tests: Array<{ path: string; im: Lan
     const pred = await predictImage(model, record, { size, fit: 'square', cluster: 0 });
     for (const rule of RULES) {
       const prob = toOriginalSize(ruleMap(pred, rule, clusters[rule]), pred.width, pred.height, record.width, record.height);
-      out.dice[rule].push(dice(thresholdMask(prob), truth));
+      out.dice[rule].push(dice(insideOf(prob, DEFAULT_THRESHOLD), truth));
     }
   }
   out.seconds = (performance.now() - t0) / 1000;

@@ -134,13 +134,6 @@ export function toOriginalSize(prob: Float32Array, width: number, height: number
   return r;
 }
 
-/** 0/255 mask of prob > threshold. */
-export function thresholdMask(prob: Float32Array, threshold = DEFAULT_THRESHOLD): Uint8Array {
-  const m = new Uint8Array(prob.length);
-  for (let i = 0; i < prob.length; i++) m[i] = prob[i] > threshold ? 255 : 0;
-  return m;
-}
-
 /** Otsu's threshold of values in [0, 1] (256-bin histogram): the bin edge maximising between-class variance. */
 export function otsuThreshold(values: ArrayLike<number>, bins = 256): number {
   const hist = new Float64Array(bins);
