@@ -4,10 +4,14 @@
  * probability map back to the image's size and threshold it. Results stream out one image at a time,
  * each a Mask (common/mask.ts) that the caller hands to a mask writer as it is; a failure on one image
  * is reported for that image and the others go on.
+ *
+ * Two kinds of model: an LD model (shape-guided or any stage-2: a cluster's map, `method`), or a
+ * segmentation head fine-tuned from corrected masks (jobs/segmentationHead.ts: its `probability`
+ * output, at the `shape` it was trained at).
  */
 import { insideOf, maskFromProbability, type Mask } from '../../common/mask';
-import { LdOnnxModel, type OrtExecutionProvider } from '../engine/infer/onnxModel';
-import type { InputFit } from '../engine/infer/preprocess';
+import { LdOnnxModel, type LdOnnxKind, type OrtExecutionProvider } from '../engine/infer/onnxModel';
+import { preprocessForNetwork, type InputFit } from '../engine/infer/preprocess';
 import { dice } from '../engine/shapeGuided/quadMasks';
 import { predictImage, toOriginalSize, type SegmentMethod } from '../engine/shapeGuided/segment';
 import { readImage } from '../io';
@@ -20,6 +24,8 @@ export interface SegmentImagesOptions {
   threads?: number;
   /** Network input side. */
   size: number;
+  /** Exactly this network input (a segmentation head: the size it was trained at); overrides size and fit. */
+  shape?: { width: number; height: number };
   fit?: InputFit;
   method: SegmentMethod;
   /** The cluster whose probability is segmented (default 0: the shape-guided channel). */
@@ -41,6 +47,7 @@ export type SegmentedImage =
 
 /** The loaded model, for reports (and for the caller to refuse options it cannot serve). */
 export interface SegmentModelInfo {
+  kind: LdOnnxKind;
   clusters: number;
   executionProvider: string;
   notes: string[];
@@ -55,8 +62,8 @@ export async function segmentImages(
 ): Promise<SegmentModelInfo> {
   const onnx = await LdOnnxModel.load(opts.model, { executionProviders: opts.executionProviders, threads: opts.threads });
   try {
-    const info = { clusters: onnx.clusters, executionProvider: onnx.executionProvider, notes: [...onnx.notes] };
-    if (onnx.clusters === 0) throw new Error(opts.noClusteringMessage);
+    const info = { kind: onnx.kind, clusters: onnx.clusters, executionProvider: onnx.executionProvider, notes: [...onnx.notes] };
+    if (onnx.kind === 'ld' && onnx.clusters === 0) throw new Error(opts.noClusteringMessage);
     onModel?.(info);
     const predictOptions = { size: opts.size, fit: opts.fit ?? 'square', cluster: opts.cluster ?? 0, fovThreshold: opts.fovThreshold ?? 0 };
     const other: SegmentMethod = opts.method === 'attention' ? 'cos' : 'attention';
@@ -70,11 +77,18 @@ export async function segmentImages(
           throw new Error(`the file is now ${record.width}×${record.height}, but it was ${image.width}×${image.height} when imported; remove the image and import it again`);
         }
         const { width, height } = record;
-        const prediction = await predictImage(onnx, record, predictOptions);
-        const atSize = (m: SegmentMethod) => toOriginalSize(prediction[m], prediction.width, prediction.height, width, height);
-        const mask = maskFromProbability(width, height, atSize(opts.method), opts.threshold);
-        const agreement = opts.agreement ? dice(mask.inside, insideOf(atSize(other), opts.threshold)) : undefined;
-        result = { id: image.id, mask, agreement, ms: Math.round(performance.now() - t) };
+        if (onnx.kind === 'segmentation') {
+          const input = preprocessForNetwork(record, { channels: onnx.channels, size: opts.size, fit: opts.fit, shape: opts.shape });
+          const probability = await onnx.runProbability(input.data, 1, input.height, input.width);
+          const mask = maskFromProbability(width, height, toOriginalSize(probability, input.width, input.height, width, height), opts.threshold);
+          result = { id: image.id, mask, ms: Math.round(performance.now() - t) };
+        } else {
+          const prediction = await predictImage(onnx, record, predictOptions);
+          const atSize = (m: SegmentMethod) => toOriginalSize(prediction[m], prediction.width, prediction.height, width, height);
+          const mask = maskFromProbability(width, height, atSize(opts.method), opts.threshold);
+          const agreement = opts.agreement ? dice(mask.inside, insideOf(atSize(other), opts.threshold)) : undefined;
+          result = { id: image.id, mask, agreement, ms: Math.round(performance.now() - t) };
+        }
       } catch (err) {
         result = { id: image.id, error: err instanceof ImageReadError ? err.reason : (err as Error).message };
       }

@@ -2,7 +2,8 @@
  * Inference with an exported LD model (main/engine/onnx/exportOnnx.ts, or the PyTorch engine's
  * `export-onnx`) through onnxruntime-node. Input `image` (N, C, H, W) float32, normalised like
  * training (preprocess.ts); outputs `embedding` (N, D, H, W) and, for stage-2 models, `clusters`
- * (N, K, H, W).
+ * (N, K, H, W). A segmentation head fine-tuned on the LD network (the PyTorch engine's `finetune-seg`)
+ * has the output `probability` (N, 1, H, W) instead: kind 'segmentation', run with `runProbability`.
  *
  * onnxruntime-node bundles the CPU execution provider. CUDA needs provider libraries that its install
  * script downloads (skipped offline): when CUDA is asked for and cannot be loaded, the session falls
@@ -64,6 +65,9 @@ function channelDim(meta: readonly InferenceSession.ValueMetadata[], name: strin
   return typeof d === 'number' && d > 0 ? d : undefined;
 }
 
+/** 'ld': embedding (+ clusters); 'segmentation': a fine-tuned head's per-pixel probability. */
+export type LdOnnxKind = 'ld' | 'segmentation';
+
 export class LdOnnxModel {
   private constructor(
     private session: InferenceSession | null,
@@ -78,6 +82,7 @@ export class LdOnnxModel {
     readonly executionProvider: OrtExecutionProvider,
     /** Fallbacks taken while loading (e.g. CUDA unavailable). */
     readonly notes: string[],
+    readonly kind: LdOnnxKind = 'ld',
   ) {}
 
   /** Load an ONNX file (path) or serialised model (bytes). */
@@ -112,25 +117,34 @@ export class LdOnnxModel {
       }
     }
     if (!session) throw new Error('internal: no session');
-    if (!session.inputNames.includes('image') || !session.outputNames.includes('embedding')) {
+    const kind: LdOnnxKind | undefined = !session.inputNames.includes('image') ? undefined
+      : session.outputNames.includes('embedding') ? 'ld' : session.outputNames.includes('probability') ? 'segmentation' : undefined;
+    if (!kind) {
       const names = `inputs [${session.inputNames.join(', ')}], outputs [${session.outputNames.join(', ')}]`;
       await session.release();
-      throw new Error(`not an LD model: expected input 'image' and output 'embedding', found ${names}`);
+      throw new Error(`not an LD model: expected input 'image' and output 'embedding' (or 'probability'), found ${names}`);
     }
     const channels = channelDim(session.inputMetadata, 'image') ?? 1;
+    const source = typeof model === 'string' ? model : 'memory';
+    if (kind === 'segmentation') return new LdOnnxModel(session, source, channels, undefined, 0, provider, notes, kind);
     const embedDim = channelDim(session.outputMetadata, 'embedding');
     const clusters = session.outputNames.includes('clusters') ? (channelDim(session.outputMetadata, 'clusters') ?? -1) : 0;
-    return new LdOnnxModel(session, typeof model === 'string' ? model : 'memory', channels, embedDim, clusters, provider, notes);
+    return new LdOnnxModel(session, source, channels, embedDim, clusters, provider, notes);
   }
 
-  /** Run on `n` images of h×w (multiples of 16), NCHW float32, normalised like training. */
-  async run(input: Float32Array, n: number, h: number, w: number): Promise<LdOnnxResult> {
+  private async runSession(input: Float32Array, n: number, h: number, w: number) {
     if (!this.session) throw new Error('the model has been disposed');
     if (h % 16 !== 0 || w % 16 !== 0 || h <= 0 || w <= 0) throw new Error(`input side lengths must be positive multiples of 16, got ${h}×${w}`);
     const expected = n * this.channels * h * w;
     if (input.length !== expected) throw new Error(`input has ${input.length} values, expected ${n}×${this.channels}×${h}×${w} = ${expected}`);
     const feeds = { image: new (ort().Tensor)('float32', input, [n, this.channels, h, w]) };
-    const out = await this.session.run(feeds);
+    return this.session.run(feeds);
+  }
+
+  /** Run on `n` images of h×w (multiples of 16), NCHW float32, normalised like training. */
+  async run(input: Float32Array, n: number, h: number, w: number): Promise<LdOnnxResult> {
+    if (this.kind !== 'ld') throw new Error(`${this.source}: a segmentation model has no embedding output (use runProbability)`);
+    const out = await this.runSession(input, n, h, w);
     const emb = out.embedding;
     const embedding = emb.data as Float32Array;
     const embedDim = Number(emb.dims[1]);
@@ -140,6 +154,13 @@ export class LdOnnxModel {
       result.shape.clusters = Number(out.clusters.dims[1]);
     }
     return result;
+  }
+
+  /** A segmentation model's probability of inside, (N, 1, H, W), for input as `run` takes it. */
+  async runProbability(input: Float32Array, n: number, h: number, w: number): Promise<Float32Array> {
+    if (this.kind !== 'segmentation') throw new Error(`${this.source}: not a segmentation model (no 'probability' output)`);
+    const out = await this.runSession(input, n, h, w);
+    return out.probability.data as Float32Array;
   }
 
   async dispose(): Promise<void> {

@@ -64,13 +64,20 @@ export function chwToHwc(src: Float32Array, c: number, h: number, w: number, out
  */
 export type InputFit = 'long-side' | 'square';
 
-export function preprocessForNetwork(record: PixelImage, opts: { channels: number; size?: number; fit?: InputFit }): NetworkInput {
+export function preprocessForNetwork(
+  record: PixelImage,
+  /** `shape`: exactly this width × height (multiples of 16), e.g. the size a segmentation head was trained at; overrides size and fit. */
+  opts: { channels: number; size?: number; fit?: InputFit; shape?: { width: number; height: number } },
+): NetworkInput {
   const channels = opts.channels;
   if (channels !== 1 && channels !== 3) throw new Error(`the model expects ${channels} input channels; only 1 and 3 are supported`);
   const W = record.width;
   const H = record.height;
   const size = opts.size ?? DEFAULT_INFER_SIZE;
-  const { width: w, height: h } = opts.fit === 'square' ? { width: roundTo16(size), height: roundTo16(size) } : networkSize(W, H, size);
+  if (opts.shape && (opts.shape.width % 16 !== 0 || opts.shape.height % 16 !== 0 || opts.shape.width <= 0 || opts.shape.height <= 0)) {
+    throw new Error(`network input ${opts.shape.width}×${opts.shape.height}: both sides must be positive multiples of 16`);
+  }
+  const { width: w, height: h } = opts.shape ?? (opts.fit === 'square' ? { width: roundTo16(size), height: roundTo16(size) } : networkSize(W, H, size));
   const hwc = resampleToUnit(record, { width: w, height: h, channels });
   normalise(hwc, channels);
   return {

@@ -117,6 +117,11 @@ def augment(x: torch.Tensor, y: torch.Tensor, g: torch.Generator):
     return xa, ya
 
 
+def normalise(x: torch.Tensor) -> torch.Tensor:
+    """[0, 1] → the network's input range, as the LD training and the ONNX models take it (grey: (x − 0.5)/0.5)."""
+    return (x - 0.5) / 0.5
+
+
 def seg_losses(logit: torch.Tensor, y: torch.Tensor) -> Dict[str, torch.Tensor]:
     p = torch.sigmoid(logit)
     bce = F.binary_cross_entropy_with_logits(logit, y)
@@ -160,7 +165,7 @@ def train_step(model: SegNet, optimizer, x_all: torch.Tensor, y_all: torch.Tenso
     g = torch.Generator().manual_seed(derived_seed(cfg.seed, "seg-batch", step) & 0xFFFFFFFF)
     idx = torch.randint(0, x_all.shape[0], (cfg.batch,), generator=g)
     x, y = augment(x_all[idx], y_all[idx], g)
-    x, y = x.to(device), y.to(device)
+    x, y = normalise(x).to(device), y.to(device)
     model.train()
     optimizer.zero_grad(set_to_none=True)
     terms = seg_losses(model.logits(x), y)
@@ -213,7 +218,7 @@ def run_finetune_seg(request: dict) -> int:
 
 
 def predict(model: SegNet, x: torch.Tensor) -> torch.Tensor:
-    """Probabilities [N,1,H,W] in eval mode (running BN statistics)."""
+    """Probabilities [N,1,H,W] in eval mode (running BN statistics); `x` already normalised."""
     model.eval()
     with torch.no_grad():
         return torch.sigmoid(model.logits(x))
