@@ -424,6 +424,28 @@ export interface IpcChannels {
     request: { jobId: string; runId?: string; imageIds?: string[]; threshold?: number; method?: 'attention' | 'cos' };
     response: { images: number; failed: ImportFailure[]; seconds: number; masks: MaskInfo[] };
   };
+  /**
+   * Few-shot segmentation from corrected masks: fine-tune a segmentation head on a run's LD network
+   * (the PyTorch engine) with the accepted masks whose source is 'corrected' or 'imported', then
+   * re-segment the images (or `imageIds`) whose masks are not accepted, corrected or imported (stored as
+   * 'predicted'). The head is kept in the run's directory (segmentation-head/). Progress as
+   * `job:progress` (kind 'segment': training steps, then images); cancel stops after the step or image.
+   */
+  'segment:learn': {
+    request: { jobId: string; runId?: string; imageIds?: string[]; steps?: number; seed?: number };
+    response: {
+      status: 'completed' | 'cancelled';
+      /** Training pairs used. */
+      trained: number;
+      completedSteps: number;
+      /** The network input the head was trained at. */
+      shape: { width: number; height: number };
+      images: number;
+      failed: ImportFailure[];
+      seconds: number;
+      masks: MaskInfo[];
+    };
+  };
   'segment:list': { request: void; response: MaskInfo[] };
   /** Replace one image's mask with a reviewed one (saved before answering). */
   'segment:saveMask': { request: { imageId: string; mask: MaskRle }; response: MaskInfo };

@@ -119,6 +119,13 @@ export const requestSchemas = {
     threshold: z.number().min(0).max(1).optional(),
     method: z.enum(['attention', 'cos']).optional(),
   }),
+  'segment:learn': z.strictObject({
+    jobId,
+    runId: id.optional(),
+    imageIds: z.array(id).min(1).max(100_000).optional(),
+    steps: z.number().int().min(1).max(100_000).optional(),
+    seed: z.number().int().min(0).max(2 ** 31 - 1).optional(),
+  }),
   'segment:list': noPayload,
   'segment:saveMask': z.strictObject({ imageId: id, mask: maskRle }),
   'segment:accept': z.strictObject({ imageId: id, accepted: z.boolean() }),

@@ -3,6 +3,9 @@
  *
  *   segment:run        a job: a stage-2 / shape-guided run's clustering channel 0 (main/engine/shapeGuided)
  *                      → probability map + thresholded mask per image, at the image's original size
+ *   segment:learn      a job: few-shot — a segmentation head fine-tuned on a run's LD network with the
+ *                      accepted corrected/imported masks (jobs/segmentationHead.ts), then the other
+ *                      images re-segmented with it
  *   segment:list       every mask (MaskInfo)
  *   segment:saveMask   a reviewed mask as run lengths → source 'corrected', on disk before answering
  *   segment:accept     the review flag
@@ -17,6 +20,7 @@
  * work; predicted masks (accepted or not) are replaced and their acceptance is withdrawn.
  */
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { maskHeaderName, type ImportFailure, type MaskHeader, type MaskInfo, type MaskRle, type MaskSource, type RequestOf, type ResponseOf, type SegmentCodeMatch } from '../../common/api';
 import { DEFAULT_THRESHOLD, type SegmentMethod } from '../engine/shapeGuided/segment';
 import { searchCodes, type CodeMatch, type CodedConcept as DicomCode } from '../io/exporters';
@@ -29,6 +33,8 @@ import { foregroundOf, type Mask } from '../../common/mask';
 import { rleDecode, rleProblem } from '../../common/maskRle';
 import { maskFilesOf, readMaskPng, writeMask } from '../project/masks';
 import { resolveModel } from '../jobs/modelSource';
+import { DEFAULT_HEAD_STEPS, learnAndSegment, type SegmentLoop, type TrainingPair } from '../jobs/segmentationHead';
+import { describeMissingTorch, findTorchAsync } from '../jobs/torch/findPython';
 import type { StoredImage, StoredMask, StoredRun } from '../project/projectFile';
 import type { ProjectStore } from '../project/projectStore';
 import { IpcError } from './errors';
@@ -177,6 +183,82 @@ export async function runSegmentation(session: Session, request: RunRequest): Pr
     ).finally(() => storing);
     job.progress(done, `${job.cancelled ? 'cancelled' : 'done'}: ${masks.length} segmented${keptNote}`);
     return { images: masks.length, failed, seconds: job.seconds, masks };
+  }, store);
+}
+
+// ---------------------------------------------------------------------------------------------
+// segment:learn
+
+/** Masks a user has vouched for: accepted, and drawn or corrected by hand or imported. */
+const isTrainingMask = (m: StoredMask) => m.accepted && (m.source === 'corrected' || m.source === 'imported');
+
+/** The segmentation loop in a worker thread (the main process stays responsive); results in order. */
+const segmentInWorker: SegmentLoop = (opts, onImage, cancel) => {
+  let storing: Promise<void> = Promise.resolve();
+  return runInWorker('segment', opts, { onEvent: (r) => (storing = storing.then(() => onImage(r))), cancel }).finally(() => storing);
+};
+
+type LearnRequest = RequestOf<'segment:learn'>;
+
+export async function learnSegmentation(session: Session, request: LearnRequest): Promise<ResponseOf<'segment:learn'>> {
+  const store = session.requireProject();
+  const run = modelRunFor(store, request.runId, 'no trained model yet: train a run (Train) before learning from corrected masks');
+  const pairs: TrainingPair[] = [];
+  for (const m of store.data.masks.filter(isTrainingMask)) {
+    const image = store.data.images.find((im) => im.id === m.imageId);
+    if (!image || store.missingReason(image)) continue;
+    pairs.push({ id: image.id, path: store.imagePath(image), mask: { mask: store.imagePath({ path: m.file }) } });
+  }
+  if (pairs.length === 0) {
+    throw new PreconditionError(
+      'no accepted corrected or imported masks to learn from: correct a mask in Segment mode (brush/eraser) and accept it, or import a DICOM-SEG and accept its masks, then learn again',
+    );
+  }
+  const discovery = await findTorchAsync();
+  if (!discovery.found) throw new PreconditionError(`learning from corrected masks needs the PyTorch engine: ${describeMissingTorch(discovery)}`);
+  const dir = runDirOf(store, run);
+  const whole = dir.newestWholeCheckpoint();
+  if (whole.step === undefined) throw new PreconditionError(`run ${run.id} has no whole checkpoint to start from`);
+  const init = dir.checkpointPath(whole.step);
+
+  const failed: ImportFailure[] = [];
+  const wanted = request.imageIds ? new Set(request.imageIds) : undefined;
+  if (wanted) for (const imageId of wanted) store.image(imageId); // an unknown id is refused by name
+  const targets = store.data.images.filter((im) => {
+    if (wanted && !wanted.has(im.id)) return false;
+    const existing = storedMaskOf(store, im.id);
+    if (existing && (existing.accepted || existing.source === 'corrected' || existing.source === 'imported')) return false;
+    const missing = store.missingReason(im);
+    if (missing) failed.push({ path: store.imagePath(im), reason: missing });
+    return !missing;
+  });
+  const byId = new Map(targets.map((im) => [im.id, im]));
+  const masks: MaskInfo[] = [];
+  const steps = request.steps ?? DEFAULT_HEAD_STEPS;
+  return runJob(session.jobHost(request.jobId, 'segment'), async (job) => {
+    const head = await learnAndSegment(
+      {
+        pairs, runDir: join(dir.dir, 'segmentation-head'), init, steps, seed: request.seed ?? 0, python: discovery.found!.interpreter,
+        targets: targets.map((im) => ({ id: im.id, path: store.imagePath(im), width: im.width, height: im.height })),
+      },
+      job,
+      async (result) => {
+        const image = byId.get(result.id)!;
+        if (job.cancelled || store.isClosed) return;
+        if (result.error !== undefined) failed.push({ path: store.imagePath(image), reason: result.error });
+        else {
+          try {
+            masks.push(maskInfoOf(await storeMask(store, image, result.mask, { source: 'predicted', runId: run.id, threshold: 0.5 })));
+          } catch (err) {
+            failed.push({ path: store.imagePath(image), reason: (err as Error).message });
+          }
+        }
+      },
+      segmentInWorker,
+    );
+    const status = head.status === 'completed' && !job.cancelled ? 'completed' : 'cancelled';
+    job.progress(steps + head.segmented, `${status === 'cancelled' ? 'cancelled' : 'done'}: learned from ${pairs.length} mask(s), ${masks.length} image(s) segmented`);
+    return { status, trained: pairs.length, completedSteps: head.completedSteps, shape: head.shape, images: masks.length, failed, seconds: job.seconds, masks };
   }, store);
 }
 
@@ -340,8 +422,10 @@ async function saveMask(store: ProjectStore, imageId: string, rle: MaskRle): Pro
   return maskInfoOf(entry);
 }
 
-export const segmentHandlers: DomainHandlers<'segment:run' | 'segment:list' | 'segment:saveMask' | 'segment:accept' | 'segment:codes' | 'segment:importSeg'> = {
+export const segmentHandlers: DomainHandlers<'segment:run' | 'segment:learn' | 'segment:list' | 'segment:saveMask' | 'segment:accept' | 'segment:codes' | 'segment:importSeg'> = {
   'segment:run': async (request, { session }) => runSegmentation(session, request),
+
+  'segment:learn': async (request, { session }) => learnSegmentation(session, request),
 
   'segment:list': async (_payload, { session }) => session.requireProject().data.masks.map(maskInfoOf),
 

@@ -25,6 +25,7 @@ import { RunDir, skippedText } from './runDir';
 import type { Job, JobProgress } from './runJob';
 import { segmentImages, type SegmentedImage, type SegmentImagesOptions, type SegmentModelInfo } from './segmentImages';
 import { engineEnv } from './torch/findPython';
+import type { CancelToken } from './workerTasks';
 
 /** Default long side of the network input; the short side follows the training images' aspect ratio. */
 export const DEFAULT_HEAD_LONG_SIDE = 256;
@@ -235,11 +236,7 @@ export async function trainSegmentationHead(req: SegmentationHeadRequest, job: J
 }
 
 /** How the segmentation loop runs: here (the CLI) or in a worker thread (the app: runInWorker('segment', …)). */
-export type SegmentLoop = (
-  opts: SegmentImagesOptions,
-  onImage: (r: SegmentedImage) => void | Promise<void>,
-  cancel: { readonly cancelled: boolean },
-) => Promise<SegmentModelInfo>;
+export type SegmentLoop = (opts: SegmentImagesOptions, onImage: (r: SegmentedImage) => void | Promise<void>, cancel: CancelToken) => Promise<SegmentModelInfo>;
 
 export const segmentHere: SegmentLoop = (opts, onImage, cancel) => segmentImages(opts, onImage, cancel);
 
