@@ -11,6 +11,9 @@ export const useMaskStore = defineStore('masks', () => {
   const list = ref<MaskInfo[]>([]);
   const byImage = computed(() => new Map(list.value.map((m) => [m.imageId, m])));
   const runJobId = ref<string | null>(null);
+  const learnJobId = ref<string | null>(null);
+  /** Masks a segmentation head can learn from: accepted, and corrected by hand or imported. */
+  const learnable = computed(() => list.value.filter((m) => m.accepted && (m.source === 'corrected' || m.source === 'imported')).length);
   /** The pixels shown for one image (a new array object whenever they change from outside the viewer). */
   const pixels = ref<{ imageId: string; width: number; height: number; data: Uint8Array } | null>(null);
 
@@ -67,6 +70,14 @@ export const useMaskStore = defineStore('masks', () => {
     return { images: res.images, failed: res.failed.length, seconds: res.seconds };
   }
 
+  /** Few-shot: fine-tune a segmentation head on the run with the learnable masks, then re-segment the other images. */
+  async function learn(options: { runId?: string }): Promise<{ status: 'completed' | 'cancelled'; trained: number; images: number; failed: number; seconds: number }> {
+    const res = await useJobStore().track('segment-learn', learnJobId, (jobId) => useApi().invoke('segment:learn', { jobId, ...options }));
+    await load();
+    undo.clear();
+    return { status: res.status, trained: res.trained, images: res.images, failed: res.failed.length, seconds: res.seconds };
+  }
+
   /** Load one segment (the first unless `segmentNumber`) of a DICOM-SEG as the masks of the images it covers. */
   async function importSeg(path: string, segmentNumber?: number) {
     const res = await useApi().invoke('segment:importSeg', { path, segmentNumber });
@@ -74,5 +85,5 @@ export const useMaskStore = defineStore('masks', () => {
     return { applied: res.applied.length, unmatched: res.unmatched, warnings: res.warnings, segments: res.segments };
   }
 
-  return { list, byImage, runJobId, pixels, load, fetchPixels, stroke, accept, run, importSeg };
+  return { list, byImage, runJobId, learnJobId, learnable, pixels, load, fetchPixels, stroke, accept, run, learn, importSeg };
 });
