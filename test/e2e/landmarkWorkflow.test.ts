@@ -101,7 +101,10 @@ describe.skipIf(!!skipReason)('browser mode: import → train → template → p
     await page.getByTestId('template-set').selectOption('custom');
     await page.getByTestId('custom-names').fill(NAMES.join(', '));
     await page.getByTestId('template-apply').click();
+    // the chosen image shows as a preview first; clicks place landmarks once it is the template
+    await page.getByTestId('landmark-list').waitFor();
     await page.locator('[data-testid=viewer] canvas').first().waitFor();
+    expect(await page.locator('[data-testid=thumb-strip] li').count()).toBe(9);
     await page.waitForTimeout(500);
     const size = await imageSize(page, `${TEMPLATE}.png`);
     fit = fitImage(await viewerBox(page), size.width, size.height);
@@ -155,7 +158,15 @@ describe.skipIf(!!skipReason)('browser mode: import → train → template → p
     // towards the image's centre: the least confident point of a barely trained model may sit on an edge
     const to = { x: from.x + (before.x < size.width / 2 ? 20 : -20), y: from.y + (before.y < size.height / 2 ? 12 : -12) };
     await page.mouse.move(to.x, to.y, { steps: 6 });
+    // the loupe magnifies the image around the cursor while the point is dragged, and goes after
+    const loupe = page.getByTestId('viewer-loupe');
+    expect(await loupe.count()).toBe(1);
+    const loupeBox = (await loupe.boundingBox())!;
+    expect(loupeBox.width).toBeGreaterThan(100);
+    expect(to.x >= loupeBox.x && to.x <= loupeBox.x + loupeBox.width && to.y >= loupeBox.y && to.y <= loupeBox.y + loupeBox.height).toBe(false);
+    expect(luminanceStats(await loupe.screenshot()).sd).toBeGreaterThan(3);
     await page.mouse.up();
+    await expect.poll(() => loupe.count()).toBe(0);
     const row = page.locator(`[data-testid=point-list] li[data-name="${name}"]`);
     await expect.poll(async () => row.locator('.confidence').textContent()).toBe('corrected');
     const after = parseCoords(await row.locator('.coords').textContent());
@@ -187,7 +198,8 @@ describe.skipIf(!!skipReason)('browser mode: import → train → template → p
     const box = await viewerBox(page);
     const centre = { x: box.x + box.width / 2, y: box.y + box.height / 2 };
     await expect.poll(async () => Math.min(...(await markerCentres(page)).map((m) => Math.hypot(m.x - centre.x, m.y - centre.y)))).toBeLessThan(3);
-    expect(await spread()).toBeGreaterThan(spreadBefore * 1.5); // zoomed in
+    // polled: the markers are redrawn after each change, and a read between two frames can find none
+    await expect.poll(spread).toBeGreaterThan(spreadBefore * 1.5); // zoomed in
     expect(name).toBeTruthy();
     await page.keyboard.press('r');
 
@@ -198,6 +210,48 @@ describe.skipIf(!!skipReason)('browser mode: import → train → template → p
     expect(await sheet.locator('[data-command="help.shortcuts"]').textContent()).toContain('F1');
     await page.keyboard.press('Escape');
     await expect.poll(() => sheet.count()).toBe(0);
+  });
+
+  it('zooms with the wheel towards the cursor, reads the pixel under the cursor, hides points with H', async () => {
+    await page.keyboard.press('r');
+    await page.waitForTimeout(300);
+    const image = (await page.getByTestId('review-image-name').textContent())!.trim();
+    const size = await imageSize(page, image);
+    const reviewFit = fitImage(await viewerBox(page), size.width, size.height);
+    const row = page.locator('[data-testid=point-list] li').last();
+    const p = parseCoords(await row.locator('.coords').textContent());
+    const at = reviewFit.toScreen(p);
+
+    // the status line names the image coordinates under the cursor, and the pixel's value
+    await page.mouse.move(at.x, at.y);
+    const status = page.getByTestId('viewer-status');
+    await expect.poll(async () => (await status.textContent()) ?? '').toMatch(/value \d/);
+    const shown = parseCoords((await status.textContent())!.replace(/^x /, '').replace(', y ', ','));
+    expect(Math.abs(shown.x - p.x)).toBeLessThan(1 / reviewFit.scale + 0.5);
+    expect(Math.abs(shown.y - p.y)).toBeLessThan(1 / reviewFit.scale + 0.5);
+
+    // wheel up zooms in: markers spread, and the one under the cursor stays under it
+    const spread = async () => {
+      const m = await markerCentres(page);
+      return Math.max(...m.map((a) => Math.max(...m.map((b) => Math.hypot(a.x - b.x, a.y - b.y)))));
+    };
+    const nearest = async () => Math.min(...(await markerCentres(page)).map((m) => Math.hypot(m.x - at.x, m.y - at.y)));
+    const spreadBefore = await spread();
+    for (let i = 0; i < 4; i++) {
+      await page.mouse.wheel(0, -120);
+      await page.waitForTimeout(100);
+    }
+    await expect.poll(spread).toBeGreaterThan(spreadBefore * 1.2);
+    await expect.poll(nearest).toBeLessThan(4);
+    await page.keyboard.press('r');
+
+    // H hides every point and shows them again; the setting is remembered
+    const markers = (await markerCentres(page)).length;
+    await page.keyboard.press('h');
+    await expect.poll(async () => (await markerCentres(page)).length).toBe(0);
+    expect(await page.evaluate('localStorage.getItem("ld-studio.landmarkDisplay")')).toContain('"showPoints":false');
+    await page.keyboard.press('h');
+    await expect.poll(async () => (await markerCentres(page)).length).toBeGreaterThanOrEqual(markers);
   });
 
   it('exports Slicer .mrk.json with the template and the corrected coordinates', async () => {

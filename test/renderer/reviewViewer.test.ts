@@ -10,6 +10,7 @@ import { DEFAULT_DISPLAY, insideView, nextLabelMode, readDisplay, sanitizeDispla
 import type { ModeStorage } from '../../renderer/src/stores/lastMode';
 import { loupeGeometry } from '../../renderer/src/viewers/loupe';
 import { probePixel, probeText } from '../../renderer/src/viewers/pixelProbe';
+import { wheelFactor, zoomAbout } from '../../renderer/src/viewers/wheelZoom';
 
 function memoryStorage(): ModeStorage & { data: Map<string, string> } {
   const data = new Map<string, string>();
@@ -134,5 +135,33 @@ describe('landmark definitions', () => {
     rememberLandmarkSet(storage, 'custom-9');
     expect(defaultLandmarkSet([hand], sets, storage)).toBe('custom');
     expect(defaultLandmarkSet([], sets, undefined)).toBe('custom');
+  });
+});
+
+describe('the wheel zoom', () => {
+  it('keeps the point under the cursor where it is', () => {
+    const camera = { focalPoint: [100, 200] as const, parallelScale: 50 };
+    const about = [140, 180] as const;
+    const next = zoomAbout(camera, about, 2, { min: 1, max: 1000 });
+    expect(next.parallelScale).toBe(25);
+    // the cursor's offset from the centre, in units of the visible half-height, is unchanged
+    const before = [(about[0] - camera.focalPoint[0]) / camera.parallelScale, (about[1] - camera.focalPoint[1]) / camera.parallelScale];
+    const after = [(about[0] - next.focalPoint[0]) / next.parallelScale, (about[1] - next.focalPoint[1]) / next.parallelScale];
+    expect(after[0]).toBeCloseTo(before[0], 10);
+    expect(after[1]).toBeCloseTo(before[1], 10);
+  });
+
+  it('stops at its limits, still about the cursor', () => {
+    const next = zoomAbout({ focalPoint: [0, 0], parallelScale: 10 }, [10, 0], 100, { min: 5, max: 1000 });
+    expect(next).toEqual({ focalPoint: [5, 0], parallelScale: 5 });
+    expect(zoomAbout({ focalPoint: [0, 0], parallelScale: 900 }, [0, 0], 0.1, { min: 5, max: 1000 }).parallelScale).toBe(1000);
+  });
+
+  it('zooms in on wheel up, out on wheel down, by about 1.2× a notch, whatever the delta unit', () => {
+    expect(wheelFactor(-100)).toBeGreaterThan(1.15);
+    expect(wheelFactor(-100)).toBeLessThan(1.25);
+    expect(wheelFactor(100)).toBeCloseTo(1 / wheelFactor(-100), 10);
+    expect(wheelFactor(-3, 1)).toBeCloseTo(wheelFactor(-99), 10);
+    expect(wheelFactor(-1e6)).toBe(wheelFactor(-300)); // a flung trackpad is capped
   });
 });

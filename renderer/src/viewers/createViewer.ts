@@ -13,6 +13,7 @@ import { LandmarkTool, type LandmarkDragListener, type LandmarkEditListener } fr
 import { drawLoupe, loupeGeometry } from './loupe';
 import { addMaskLayer, type MaskLayer } from './maskLayer';
 import { probePixel, type PixelProbe } from './pixelProbe';
+import { wheelFactor, zoomAbout } from './wheelZoom';
 
 export type LeftTool = 'place' | 'windowLevel' | 'pan' | 'zoom' | 'brush' | 'eraser';
 
@@ -83,10 +84,31 @@ export async function createViewer(element: HTMLDivElement, callbacks: ViewerCal
   group.addViewport(viewportId, engine.id);
   // Middle drag pans and right drag zooms whatever the left button does.
   group.setToolActive(PanTool.toolName, { bindings: [{ mouseButton: ToolEnums.MouseBindings.Auxiliary }] });
-  // The wheel zooms towards the cursor (ZoomTool's zoomToCenter is off).
-  const zoomBindings = [{ mouseButton: ToolEnums.MouseBindings.Secondary }, { mouseButton: ToolEnums.MouseBindings.Wheel }];
+  const zoomBindings = [{ mouseButton: ToolEnums.MouseBindings.Secondary }];
   group.setToolActive(ZoomTool.toolName, { bindings: zoomBindings });
   element.addEventListener('contextmenu', preventDefault);
+
+  // The wheel zooms towards the cursor: the image point under it stays there (ZoomTool's own wheel
+  // zoom moves a few pixels a notch, too slow for a radiograph).
+  const onWheel = (e: WheelEvent) => {
+    if (!current || e.deltaY === 0) return;
+    e.preventDefault();
+    e.stopPropagation();
+    const rect = element.getBoundingClientRect();
+    const about = viewport.canvasToWorld([e.clientX - rect.left, e.clientY - rect.top]);
+    const cam = viewport.getCamera();
+    const fp = cam.focalPoint ?? [0, 0, 0];
+    const pos = cam.position ?? [0, 0, 1];
+    const size = Math.max(current.header.width, current.header.height);
+    const next = zoomAbout({ focalPoint: [fp[0], fp[1]], parallelScale: cam.parallelScale ?? size / 2 }, [about[0], about[1]], wheelFactor(e.deltaY, e.deltaMode), { min: 4, max: size * 10 });
+    viewport.setCamera({
+      focalPoint: [next.focalPoint[0], next.focalPoint[1], fp[2]],
+      position: [pos[0] + next.focalPoint[0] - fp[0], pos[1] + next.focalPoint[1] - fp[1], pos[2]],
+      parallelScale: next.parallelScale,
+    });
+    viewport.render();
+  };
+  element.addEventListener('wheel', onWheel, { passive: false, capture: true });
 
   let current: LoadedImage | null = null;
   let points: ViewerPoint[] = [];
@@ -337,6 +359,7 @@ export async function createViewer(element: HTMLDivElement, callbacks: ViewerCal
       loupe?.remove();
       LandmarkTool.dragListeners.delete(element);
       element.removeEventListener('mousemove', onPointerMove);
+      element.removeEventListener('wheel', onWheel, true);
       element.removeEventListener('mouseleave', onPointerLeave);
       element.removeEventListener('mousedown', onStrokeStart, true);
       document.removeEventListener('mouseup', onStrokeEnd, true);
