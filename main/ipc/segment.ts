@@ -257,7 +257,7 @@ export async function learnSegmentation(session: Session, request: LearnRequest)
       segmentInWorker,
     );
     const status = head.status === 'completed' && !job.cancelled ? 'completed' : 'cancelled';
-    job.progress(steps + head.segmented, `${status === 'cancelled' ? 'cancelled' : 'done'}: learned from ${pairs.length} mask(s), ${masks.length} image(s) segmented`);
+    job.progress((head.status === 'completed' ? steps : head.completedSteps) + head.segmented, `${status === 'cancelled' ? 'cancelled' : 'done'}: learned from ${pairs.length} mask(s), ${masks.length} image(s) segmented`);
     return { status, trained: pairs.length, completedSteps: head.completedSteps, shape: head.shape, images: masks.length, failed, seconds: job.seconds, masks };
   }, store);
 }

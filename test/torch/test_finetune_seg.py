@@ -1,7 +1,7 @@
 """`finetune-seg`: a segmentation head on the LD network from a few (image, mask) pairs — the loss falls on
 real spine radiographs, a resumed run continues exactly, cancel checkpoints, and the ONNX export has the
 `image` → `probability` signature (its numerics are checked against torch by the Node side with
-onnxruntime: test/jobs/segmentationHead.test.ts)."""
+onnxruntime: test/cli/segmentLearn.test.ts)."""
 import csv
 import os
 import unittest
@@ -128,12 +128,21 @@ class FinetuneSeg(unittest.TestCase):
         d = ldtest.tempdir(self)
         images, masks = synthetic_pairs(2, 32, 48)
         data = write_pairs(d, images, masks)
-        # stdin closed at once = cancel before the first step: no step, no checkpoint, done cancelled
-        req = request(d, data, 32, 48, steps=50)
-        code, events, err = ldtest.run(ldtest.ld_torch("finetune-seg", "--request", ldtest.write_request(d, req)), stdin_text="cancel\n")
-        self.assertEqual(code, 0, err[-3000:])
-        self.assertEqual(events[-1]["type"], "done")
-        self.assertEqual(events[-1]["status"], "cancelled")
+        # the line `cancel` after a step: the step finishes, a checkpoint (reason cancel), done cancelled
+        req = request(os.path.join(d, "c"), data, 32, 48, steps=1000, checkpointEvery=1000)
+        proc = ldtest.Streaming(ldtest.ld_torch("finetune-seg", "--request", ldtest.write_request(d, req, "cancel.json")))
+        try:
+            seen = proc.wait_for("step")
+            self.assertEqual(seen[-1]["type"], "step", "".join(proc.stderr)[-3000:])
+            proc.proc.stdin.write("cancel\n")
+            proc.proc.stdin.flush()
+            rest = proc.wait_for("done")
+        finally:
+            code = proc.finish()
+        self.assertEqual(code, 0, "".join(proc.stderr)[-3000:])
+        self.assertEqual(rest[-1]["status"], "cancelled")
+        self.assertEqual([e["reason"] for e in rest if e["type"] == "checkpoint"], ["cancel"])
+        self.assertLess(rest[-1]["completedSteps"], 1000)
         # a completed run with `onnx` exports the fine-tuned network
         out = os.path.join(d, "seg.onnx")
         req = request(d, data, 32, 48, steps=2)
