@@ -58,9 +58,9 @@ export const SEGMENT_USAGE = `  ld-studio segment --model <run-dir|checkpoint.sa
       size. Writes <stem>_prob.png and <stem>_mask.png as above, the head in <out>/segmentation-head/
       (checkpoints, segmentation.onnx, head.json) and segment.json.
       --init model|scratch start from --model's weights (default) or from random init (a control)
-      --steps N            training steps (default ${DEFAULT_HEAD_STEPS}; about 1–3 min per 100 on 2 CPU cores at 256x96)
+      --steps N            training steps (default ${DEFAULT_HEAD_STEPS})
       --size HxW           network input, multiples of 16 (default: long side ${DEFAULT_HEAD_LONG_SIDE}, the other side
-                           from the training images' median aspect ratio, e.g. 256x96 for AP spine films)
+                           from the training images' median aspect ratio, e.g. 256x80 for the AP spine set)
       --batch N            images per step (default 4);  --lr X  Adam learning rate (default 0.001)
       --seed N             batches and augmentation (default 0)
       --threshold T        mask = probability > T (default ${DEFAULT_THRESHOLD})
