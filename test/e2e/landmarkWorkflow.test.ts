@@ -200,6 +200,12 @@ describe.skipIf(!!skipReason)('browser mode: import → train → template → p
     await expect.poll(async () => Math.min(...(await markerCentres(page)).map((m) => Math.hypot(m.x - centre.x, m.y - centre.y)))).toBeLessThan(3);
     // polled: the markers are redrawn after each change, and a read between two frames can find none
     await expect.poll(spread).toBeGreaterThan(spreadBefore * 1.5); // zoomed in
+    // a point zoomed out of view has no label (it used to stick to the viewer's edge)
+    const inView = async () => {
+      const m = (await markerCentres(page)).filter((c) => c.x >= box.x && c.x <= box.x + box.width && c.y >= box.y && c.y <= box.y + box.height);
+      return new Set(m.map((c) => `${Math.round(c.x)},${Math.round(c.y)}`)).size;
+    };
+    await expect.poll(async () => (await page.locator('[data-testid=viewer] svg text').count()) - (await inView())).toBe(0);
     expect(name).toBeTruthy();
     await page.keyboard.press('r');
 
@@ -244,6 +250,15 @@ describe.skipIf(!!skipReason)('browser mode: import → train → template → p
     await expect.poll(spread).toBeGreaterThan(spreadBefore * 1.2);
     await expect.poll(nearest).toBeLessThan(4);
     await page.keyboard.press('r');
+
+    // the marker size setting reaches the markers
+    const radius = () => page.locator('[data-testid=viewer] svg circle').evaluateAll((els) => Math.min(...els.map((e) => Number(e.getAttribute('r')))));
+    const r0 = await radius();
+    await page.getByTestId('display-marker-size').fill('12');
+    await expect.poll(radius).toBe(12);
+    await page.getByTestId('display-marker-size').fill(String(r0));
+    await expect.poll(radius).toBe(r0);
+    await page.evaluate('document.activeElement.blur()'); // keys typed into the slider are the slider's
 
     // H hides every point and shows them again; the setting is remembered
     const markers = (await markerCentres(page)).length;
