@@ -21,7 +21,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { maskHeaderName, type ImportFailure, type MaskHeader, type MaskInfo, type MaskRle, type MaskSource, type RequestOf, type ResponseOf, type SegmentCodeMatch } from '../../common/api';
+import type { ImportFailure, MaskHeader, MaskInfo, MaskRle, MaskSource, RequestOf, ResponseOf, SegmentCodeMatch } from '../../common/api';
 import { DEFAULT_THRESHOLD, type SegmentMethod } from '../engine/shapeGuided/segment';
 import { searchCodes, type CodeMatch, type CodedConcept as DicomCode } from '../io/exporters';
 import { readSegmentation, segmentMask, type Segmentation } from '../io/seg';
@@ -390,15 +390,6 @@ export async function readMaskPayload(session: Session, imageId: string): Promis
     throw new PixelsError(500, `${image.name}: ${(err as Error).message}`);
   }
   return { header: { ...maskInfoOf(entry), width: image.width, height: image.height }, body };
-}
-
-export function maskResponseHeaders(payload: MaskPayload): Record<string, string> {
-  return {
-    'Content-Type': 'application/octet-stream',
-    'Content-Length': String(payload.body.length),
-    [maskHeaderName]: JSON.stringify(payload.header),
-    'Cache-Control': 'no-store',
-  };
 }
 
 // ---------------------------------------------------------------------------------------------
