@@ -14,7 +14,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { extname, join, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import type { Mask } from '../../common/mask';
 import { resampleToUnit } from '../engine/data/prepare';
 import { resizeHWC } from '../engine/data/resample';
@@ -24,6 +23,7 @@ import { readMaskFiles, type MaskFiles } from '../io/raster/maskPng';
 import { RunDir, skippedText } from './runDir';
 import type { Job, JobProgress } from './runJob';
 import { segmentImages, type SegmentedImage, type SegmentImagesOptions, type SegmentModelInfo } from './segmentImages';
+import { readEngine } from './torch/engineProcess';
 import { engineEnv } from './torch/findPython';
 import type { CancelToken } from './workerTasks';
 
@@ -125,11 +125,7 @@ type EngineEvent =
   | { type: 'ready'; images: number; startStep: number; device: string }
   | { type: 'step'; step: number; losses: Record<string, number>; seconds: number }
   | { type: 'checkpoint'; step: number; path: string; reason: string }
-  | { type: 'export'; path: string; checkpoint: string }
-  | { type: 'done'; status: 'completed' | 'cancelled'; completedSteps: number }
-  | { type: 'error'; message: string };
-
-const STDERR_TAIL_LINES = 30;
+  | { type: 'export'; path: string; checkpoint: string };
 
 /**
  * Trains a head (progress: done = steps so far, of `job.total`, which the caller sets — training steps
@@ -183,31 +179,15 @@ export async function trainSegmentationHead(req: SegmentationHeadRequest, job: J
 
   const proc = spawn(req.python, ['-m', 'ld_torch', 'finetune-seg', '--request', requestFile], { env: engineEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
   proc.stdin.on('error', () => undefined); // the engine may be gone when we say cancel
-  const stderrTail: string[] = [];
-  createInterface({ input: proc.stderr }).on('line', (line) => {
-    stderrTail.push(line);
-    if (stderrTail.length > STDERR_TAIL_LINES) stderrTail.shift();
-  });
-  let done: Extract<EngineEvent, { type: 'done' }> | undefined;
-  let engineError: string | undefined;
   let checkpoint: string | undefined;
   let exported: string | undefined;
   let lastLosses: Record<string, number> | undefined;
-  createInterface({ input: proc.stdout }).on('line', (line) => {
-    let e: EngineEvent;
-    try {
-      e = JSON.parse(line) as EngineEvent;
-    } catch {
-      stderrTail.push(`(stdout) ${line}`);
-      return;
-    }
+  const engine = readEngine<EngineEvent>(proc, (e) => {
     if (e.type === 'step') {
       lastLosses = e.losses;
       job.progress(e.step, `training the segmentation head: step ${e.step}/${req.steps}, loss ${e.losses.loss.toFixed(3)}`);
     } else if (e.type === 'checkpoint') checkpoint = e.path;
     else if (e.type === 'export') exported = e.path;
-    else if (e.type === 'done') done = e;
-    else if (e.type === 'error') engineError = e.message;
   });
   // the job's cancel token is polled (the CLI's and the app's hosts both set it): the engine finishes its step and checkpoints
   let cancelSent = false;
@@ -217,15 +197,13 @@ export async function trainSegmentationHead(req: SegmentationHeadRequest, job: J
       proc.stdin.write('cancel\n');
     }
   }, 200);
-  const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((res, rej) => {
-    proc.on('error', rej);
-    proc.on('close', (code, signal) => res({ code, signal }));
-  }).finally(() => clearInterval(poll));
+  const exit = await engine.exit.finally(() => clearInterval(poll));
+  const done = engine.done;
   if (exit.code !== 0 || !done) {
-    const why = engineError ?? (exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`);
+    const why = engine.error ?? (exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`);
     headJson({ status: 'failed', error: why });
     const log = join(run, 'engine-stderr.log');
-    writeFileAtomic(log, stderrTail.join('\n') + '\n');
+    writeFileAtomic(log, engine.stderrTail.join('\n') + '\n');
     throw new Error(`the PyTorch engine stopped while fine-tuning the segmentation head: ${why} (the engine's output is in ${log})`);
   }
   headJson({ status: done.status, completedSteps: done.completedSteps, checkpoint, onnx: exported, lastLosses });

@@ -6,7 +6,6 @@
 import { spawn } from 'node:child_process';
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import type { TrainConfig } from '../../engine/trainer/config';
 import type { LossValues } from '../../engine/trainer/step';
 import type { TrainJob } from '../trainJob';
@@ -18,6 +17,7 @@ import { appendGanRow, truncateGan } from '../shapeGuidedRunFiles';
 import { writeFileAtomic } from '../../io/atomicWrite';
 import { RunDir, skippedCheckpointNote, type ResumePoint } from '../runDir';
 import { engineEnv, type TorchInfo } from './findPython';
+import { readEngine } from './engineProcess';
 import { writePreparedImages } from './preparedImages';
 
 export interface DistributedOptions {
@@ -46,11 +46,7 @@ type EngineEvent =
   | { type: 'ready'; images: number; startStep: number; device: string; worldSize: number }
   | { type: 'step'; step: number; stage: 1 | 2; lr: number; seconds: number; losses: LossValues }
   | { type: 'checkpoint'; step: number; path: string; reason: string }
-  | { type: 'budget'; steps: number; stage1Steps: number; secondsPerStep: number; timedSteps: number }
-  | { type: 'done'; status: 'completed' | 'cancelled'; completedSteps: number }
-  | { type: 'error'; message: string };
-
-const STDERR_TAIL_LINES = 30;
+  | { type: 'budget'; steps: number; stage1Steps: number; secondsPerStep: number; timedSteps: number };
 
 function engineCommand(req: TorchTrainRequest, requestFile: string): string[] {
   const d = req.distributed;
@@ -104,27 +100,12 @@ export function startTorchTrainingJob(req: TorchTrainRequest): TrainJob {
     const proc = spawn(cmd, args, { env: engineEnv(), stdio: ['pipe', 'pipe', 'pipe'] });
     child = proc;
     if (cancelRequested) proc.stdin.write('cancel\n');
-    const stderrTail: string[] = [];
-    createInterface({ input: proc.stderr! }).on('line', (line) => {
-      stderrTail.push(line);
-      if (stderrTail.length > STDERR_TAIL_LINES) stderrTail.shift();
-    });
-
     let startStep = 0;
     let lastLosses: LossValues | undefined;
     let lastCheckpoint: string | undefined;
-    let done: Extract<EngineEvent, { type: 'done' }> | undefined;
-    let engineError: string | undefined;
     let completed = info.completedSteps;
     let totalSteps = req.config.steps;
-    createInterface({ input: proc.stdout! }).on('line', (line) => {
-      let e: EngineEvent;
-      try {
-        e = JSON.parse(line) as EngineEvent;
-      } catch {
-        stderrTail.push(`(stdout) ${line}`);
-        return;
-      }
+    const engine = readEngine<EngineEvent>(proc, (e) => {
       if (e.type === 'ready') {
         startStep = e.startStep;
         events.emit('event', {
@@ -154,14 +135,11 @@ export function startTorchTrainingJob(req: TorchTrainRequest): TrainJob {
         completed = e.step;
         run.writeInfo({ ...info, completedSteps: e.step });
         events.emit('event', { type: 'checkpoint', step: e.step, path: e.path, reason: e.reason });
-      } else if (e.type === 'done') done = e;
-      else if (e.type === 'error') engineError = e.message;
+      }
     });
 
-    const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve, reject) => {
-      proc.on('error', reject);
-      proc.on('close', (code, signal) => resolve({ code, signal }));
-    });
+    const exit = await engine.exit;
+    const { done, error: engineError, stderrTail } = engine;
     if (exit.code !== 0 || !done) {
       const why = engineError ?? (exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`);
       const kept = `checkpoints written so far are kept in ${run.checkpointDir}`;

@@ -22,7 +22,7 @@ import torch.nn.functional as F
 
 from . import events
 from .checkpoint import read_checkpoint, write_checkpoint
-from .model import DECODER_BLOCKS, LDNet, _up2, checkpoint_model_shape, load_tfjs, to_tfjs_array
+from .model import LDNet, checkpoint_model_shape, load_tfjs, to_tfjs_array
 from .train import ADAM_BETAS, ADAM_EPS, derived_seed, setup_device
 
 STAGE = "seg"  # checkpoint metadata `stage` of a segmentation-head run
@@ -37,20 +37,7 @@ class SegNet(LDNet):
         self.seg_head = nn.Conv2d(32, 1, kernel_size=1, bias=True)
 
     def logits(self, x: torch.Tensor) -> torch.Tensor:
-        skips = []
-        h = x
-        for s, names in enumerate(self.encoder_names):
-            if s > 0:
-                h = F.max_pool2d(h, 2, 2)
-            for name in names:
-                h = getattr(self, name)(h)
-            skips.append(h)
-        h = skips[4]
-        for i, (name, _, _, _) in enumerate(DECODER_BLOCKS):
-            h = torch.cat([_up2(h), skips[3 - i]], dim=1)
-            h = getattr(self, f"{name}_2")(getattr(self, f"{name}_1")(h))
-        h = torch.cat([_up2(h), skips[0]], dim=1)
-        return self.seg_head(self.emb_1(h))
+        return self.seg_head(self.emb_1(self.features(x)))
 
     def forward(self, x: torch.Tensor):  # type: ignore[override]
         return self.logits(x)

@@ -85,7 +85,8 @@ class LDNet(nn.Module):
         self.clu_2 = Conv(clusters, clusters, bn=False).to(device)
         self.clusters = clusters
 
-    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """Encoder → U-Net decoder: the full-resolution features every head reads (emb, clu, seg_head)."""
         skips = []
         h = x
         for s, names in enumerate(self.encoder_names):
@@ -98,7 +99,10 @@ class LDNet(nn.Module):
         for i, (name, _, _, _) in enumerate(DECODER_BLOCKS):
             h = torch.cat([_up2(h), skips[3 - i]], dim=1)
             h = getattr(self, f"{name}_2")(getattr(self, f"{name}_1")(h))
-        h = torch.cat([_up2(h), skips[0]], dim=1)
+        return torch.cat([_up2(h), skips[0]], dim=1)
+
+    def forward(self, x: torch.Tensor) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+        h = self.features(x)
         z = l2normalize(self.emb_2(self.emb_1(h)), dim=1)
         if not self.clusters:
             return z, None
