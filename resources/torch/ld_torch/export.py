@@ -12,6 +12,7 @@ import torch
 
 from .checkpoint import read_checkpoint
 from .model import LDNet, checkpoint_model_shape, load_tfjs
+from .seg_model import load_seg_checkpoint
 
 
 class _Exported(torch.nn.Module):
@@ -80,8 +81,6 @@ def _export_checked(model: torch.nn.Module, channels: int, out: str, names, axes
 def export_seg_onnx(checkpoint: str, out: str, opset: int = 17) -> str:
     """A segmentation-head checkpoint (`finetune-seg`) → ONNX: input `image` N×C×H×W (dynamic N, H, W;
     H, W multiples of 16) → output `probability` N×1×H×W (sigmoid). Eval mode (running BN statistics)."""
-    from .finetune_seg import load_seg_checkpoint
-
     net = load_seg_checkpoint(checkpoint)
     axes = {"image": {0: "N", 2: "H", 3: "W"}, "probability": {0: "N", 2: "H", 3: "W"}}
     return _export_checked(_ExportedSeg(net).eval(), net.in_channels, out, ["probability"], axes, opset)

@@ -17,30 +17,15 @@ from typing import Dict, Optional
 
 import numpy as np
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
 from . import events
 from .checkpoint import read_checkpoint, write_checkpoint
-from .model import LDNet, checkpoint_model_shape, load_tfjs, to_tfjs_array
+from .model import checkpoint_model_shape, load_tfjs, to_tfjs_array
+from .seg_model import SegNet
 from .train import ADAM_BETAS, ADAM_EPS, derived_seed, setup_device
 
 STAGE = "seg"  # checkpoint metadata `stage` of a segmentation-head run
-
-
-class SegNet(LDNet):
-    """LDNet (no clustering branch) + `seg_head`, a 1×1 conv from emb_1's 32 features to one logit.
-    `emb_2` is kept (unused here) so the checkpoint stays a complete LD checkpoint."""
-
-    def __init__(self, in_channels: int = 1, embed_dim: int = 32):
-        super().__init__(in_channels, embed_dim, 0)
-        self.seg_head = nn.Conv2d(32, 1, kernel_size=1, bias=True)
-
-    def logits(self, x: torch.Tensor) -> torch.Tensor:
-        return self.seg_head(self.emb_1(self.features(x)))
-
-    def forward(self, x: torch.Tensor):  # type: ignore[override]
-        return self.logits(x)
 
 
 @dataclass
@@ -214,15 +199,3 @@ def predict(model: SegNet, x: torch.Tensor) -> torch.Tensor:
 def dice(p: np.ndarray, t: np.ndarray) -> float:
     s = float(p.sum() + t.sum())
     return 1.0 if s == 0 else 2.0 * float((p * t).sum()) / s
-
-
-def load_seg_checkpoint(path: str) -> SegNet:
-    tensors, _ = read_checkpoint(path)
-    if "seg_head.weight" not in tensors:
-        raise ValueError(f"{path}: not a segmentation-head checkpoint (no seg_head)")
-    channels, embed_dim, _ = checkpoint_model_shape(tensors)
-    model = SegNet(channels, embed_dim)
-    load_tfjs(model, None, tensors)
-    return model.eval()
-
-
