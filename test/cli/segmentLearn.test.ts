@@ -93,7 +93,8 @@ describe.skipIf(skip)(`segment --train-images (few-shot head)${skip ? ` (skipped
     const y = join(dir, 'y.f32');
     const script = [
       'import sys, numpy as np, torch',
-      'from ld_torch.finetune_seg import load_seg_checkpoint, predict',
+      'from ld_torch.finetune_seg import predict',
+      'from ld_torch.seg_model import load_seg_checkpoint',
       'm = load_seg_checkpoint(sys.argv[1])',
       'x = torch.from_numpy(np.fromfile(sys.argv[2], dtype="<f4").reshape(1, 1, 128, 48))',
       'predict(m, x).numpy().astype("<f4").tofile(sys.argv[3])',
