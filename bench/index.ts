@@ -18,7 +18,9 @@ import { engineEnv, findTorch } from '../main/jobs/torch/findPython';
 import { runInferBenchCase, type InferBenchCase } from './inference';
 import { landmarkBench, speed as landmarkSpeed, type SpeedResult } from './landmarks';
 import { memoryBench } from './memory';
-import { defaultWorkDir, formatSegmentationTable, segmentationBench, segmentationHeader } from './segmentation';
+import { DEFAULT_HEAD_STEPS, parseHeadShape } from '../main/jobs/segmentationHead';
+import { DEFAULT_FEW_SHOT_K, parseInits, parseKs } from './fewShotSegmentation';
+import { defaultWorkDir, formatSegmentationTable, SEGMENTATION_PARTS, segmentationBench, segmentationHeader, type SegmentationPart } from './segmentation';
 import { runTrainBenchCase, type TrainBenchCase } from './trainStep';
 
 interface Row {
@@ -78,6 +80,8 @@ async function main(): Promise<void> {
       'training-roles': { type: 'string' }, variants: { type: 'string' },
       work: { type: 'string' }, size: { type: 'string' }, batch: { type: 'string' }, init: { type: 'string' }, clusters: { type: 'string' },
       slope: { type: 'string' }, 'select-images': { type: 'string' }, 'test-images': { type: 'string' }, 'no-train': { type: 'boolean' },
+      parts: { type: 'string' }, 'few-shot-k': { type: 'string' }, 'few-shot-init': { type: 'string' }, 'few-shot-steps': { type: 'string' },
+      'few-shot-model': { type: 'string' }, 'few-shot-size': { type: 'string' }, 'few-shot-seed': { type: 'string' },
     },
   });
   if (values.child) {
@@ -93,10 +97,29 @@ async function main(): Promise<void> {
   if (!['train', 'infer', 'all', 'memory', 'landmarks', 'segmentation'].includes(suite)) throw new Error(`unknown benchmark '${suite}' (train, infer, all, memory, landmarks, segmentation)`);
   if (suite === 'segmentation') {
     const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
+    const whole = (v: string | undefined, name: string, min: number) => {
+      if (v === undefined) return undefined;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < min) throw new Error(`--${name} ${v}: give a whole number ≥ ${min}`);
+      return n;
+    };
+    const parts = values.parts?.split(',').map((p) => p.trim()).filter(Boolean);
+    const badPart = parts?.find((p) => !SEGMENTATION_PARTS.includes(p as SegmentationPart));
+    if (parts && (!parts.length || badPart)) throw new Error(`--parts ${values.parts}: give some of ${SEGMENTATION_PARTS.join(', ')}`);
+    const init = resolve(values.init ?? '/work/runs/spine-cs256');
     const r = await segmentationBench({
       work: resolve(values.work ?? defaultWorkDir()), size: num(values.size) ?? 192, batch: num(values.batch) ?? 2, steps: num(values.steps) ?? 300,
-      init: resolve(values.init ?? '/work/runs/spine-cs256'), clusters: num(values.clusters) ?? 8, slope: num(values.slope),
-      selectImages: num(values['select-images']), testImages: num(values['test-images']), train: !values['no-train'],
+      init, clusters: num(values.clusters) ?? 8, slope: num(values.slope),
+      selectImages: num(values['select-images']), testImages: whole(values['test-images'], 'test-images', 1), train: !values['no-train'],
+      parts: parts as SegmentationPart[] | undefined,
+      fewShot: {
+        ks: parseKs(values['few-shot-k'] ?? DEFAULT_FEW_SHOT_K.join(',')),
+        inits: parseInits(values['few-shot-init'] ?? 'model,scratch'),
+        steps: whole(values['few-shot-steps'], 'few-shot-steps', 1) ?? DEFAULT_HEAD_STEPS,
+        model: values['few-shot-model'] ? resolve(values['few-shot-model']) : init,
+        shape: values['few-shot-size'] ? parseHeadShape(values['few-shot-size']) : undefined,
+        seed: whole(values['few-shot-seed'], 'few-shot-seed', 0) ?? 0,
+      },
     });
     process.stdout.write(`\n${segmentationHeader()}\n${table(formatSegmentationTable(r.rows))}\n`);
     for (const n of r.notes) process.stdout.write(`- ${n}\n`);
