@@ -71,7 +71,7 @@ export const useMaskStore = defineStore('masks', () => {
   }
 
   /** Few-shot: fine-tune a segmentation head on the run with the learnable masks, then re-segment the other images. */
-  async function learn(options: { runId?: string }): Promise<{ status: 'completed' | 'cancelled'; trained: number; images: number; failed: number; seconds: number }> {
+  async function learn(options: { runId?: string; steps?: number }): Promise<{ status: 'completed' | 'cancelled'; trained: number; images: number; failed: number; seconds: number }> {
     const res = await useJobStore().track('segment-learn', learnJobId, (jobId) => useApi().invoke('segment:learn', { jobId, ...options }));
     await load();
     undo.clear();
