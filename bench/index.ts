@@ -16,6 +16,7 @@ import { PRESETS } from '../main/engine/trainer/config';
 import { cudaUnavailableReason } from '../main/engine/infer/onnxModel';
 import { engineEnv, findTorch } from '../main/jobs/torch/findPython';
 import { runInferBenchCase, type InferBenchCase } from './inference';
+import { formatReviewTable, reviewBench } from './review';
 import { landmarkBench, speed as landmarkSpeed, type SpeedResult } from './landmarks';
 import { memoryBench } from './memory';
 import { DEFAULT_HEAD_STEPS, parseHeadShape } from '../main/jobs/segmentationHead';
@@ -82,6 +83,7 @@ async function main(): Promise<void> {
       slope: { type: 'string' }, 'select-images': { type: 'string' }, 'test-images': { type: 'string' }, 'no-train': { type: 'boolean' },
       parts: { type: 'string' }, 'few-shot-k': { type: 'string' }, 'few-shot-init': { type: 'string' }, 'few-shot-steps': { type: 'string' },
       'few-shot-model': { type: 'string' }, 'few-shot-size': { type: 'string' }, 'few-shot-seed': { type: 'string' },
+      reviewed: { type: 'string' }, 'hand-folds': { type: 'string' }, 'model-spine': { type: 'string' }, 'model-hand': { type: 'string' },
     },
   });
   if (values.child) {
@@ -94,7 +96,26 @@ async function main(): Promise<void> {
     process.exit(0);
   }
   const suite = positionals[0] ?? 'all';
-  if (!['train', 'infer', 'all', 'memory', 'landmarks', 'segmentation'].includes(suite)) throw new Error(`unknown benchmark '${suite}' (train, infer, all, memory, landmarks, segmentation)`);
+  if (!['train', 'infer', 'all', 'memory', 'landmarks', 'segmentation', 'review'].includes(suite)) throw new Error(`unknown benchmark '${suite}' (train, infer, all, memory, landmarks, segmentation, review)`);
+  if (suite === 'review') {
+    const list = (v: string | undefined, d: string) => (v ?? d).split(',').map((x) => x.trim()).filter(Boolean);
+    const r = await reviewBench({
+      work: resolve(values.work ?? 'out/bench/landmark-runs'),
+      sets: list(values.sets, 'spine,hand') as Array<'hand' | 'spine'>,
+      reviewed: list(values.reviewed, '0,1,2,4,8,16').map(Number),
+      spineTargets: values['spine-targets'] ? Number(values['spine-targets']) : undefined,
+      handFolds: values['hand-folds'] ? Number(values['hand-folds']) : undefined,
+      models: { spine: values['model-spine'] && resolve(values['model-spine']), hand: values['model-hand'] && resolve(values['model-hand']) },
+      cacheDir: resolve('out/bench/landmark-features'),
+    });
+    process.stdout.write(`\n${formatReviewTable(r.rows)}\n`);
+    for (const n of r.notes) process.stdout.write(`- ${n}\n`);
+    const jsonPath = resolve(values.json ?? 'out/bench/review.json');
+    mkdirSync(dirname(jsonPath), { recursive: true });
+    writeFileSync(jsonPath, JSON.stringify({ date: new Date().toISOString(), cpus: cpus().length, ...r }, null, 2) + '\n');
+    process.stdout.write(`JSON: ${jsonPath}\n`);
+    return;
+  }
   if (suite === 'segmentation') {
     const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
     const whole = (v: string | undefined, name: string, min: number) => {

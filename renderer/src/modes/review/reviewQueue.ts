@@ -16,7 +16,10 @@ export interface QueueEntry {
   minConfidence: number;
 }
 
-export function queueEntries(results: Iterable<ImageLandmarks>, templateImageId: string | undefined): QueueEntry[] {
+/** What the queue reads of an image's landmarks (the app's ImageLandmarks, or a benchmark's simulation of them). */
+export type QueueInput = Pick<ImageLandmarks, 'imageId' | 'accepted'> & { points: ReadonlyArray<Pick<LandmarkPoint, 'status' | 'confidence'>> };
+
+export function queueEntries(results: Iterable<QueueInput>, templateImageId: string | undefined): QueueEntry[] {
   return [...results]
     .filter((l) => l.imageId !== templateImageId)
     .map((l) => ({ imageId: l.imageId, accepted: l.accepted, minConfidence: Math.min(1, ...l.points.map(pointConfidence)) }));
