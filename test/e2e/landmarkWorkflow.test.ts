@@ -152,11 +152,25 @@ describe.skipIf(!!skipReason)('browser mode: import → train → template → p
     await expect.poll(async () => Math.min(...(await markerCentres(page)).map((m) => Math.hypot(m.x - from.x, m.y - from.y)))).toBeLessThan(3);
     const stats = luminanceStats(await page.locator('[data-testid=viewer]').screenshot());
     expect(stats.sd).toBeGreaterThan(10);
+    // towards the image's centre: the least confident point of a barely trained model may sit on an edge
+    const to = { x: from.x + (before.x < size.width / 2 ? 20 : -20), y: from.y + (before.y < size.height / 2 ? 12 : -12) };
+
+    // K locks every point: the same drag moves nothing; K again unlocks
+    await page.keyboard.press('k');
+    await expect.poll(() => page.getByTestId('display-lock').isChecked()).toBe(true);
+    await page.mouse.move(from.x, from.y);
+    await page.mouse.down();
+    await page.mouse.move(to.x, to.y, { steps: 6 });
+    await page.mouse.up();
+    await page.waitForTimeout(300);
+    expect(parseCoords(await first.locator('.coords').textContent())).toEqual(before);
+    expect(await first.locator('.confidence').textContent()).not.toBe('corrected');
+    await page.keyboard.press('k');
+    await expect.poll(() => page.getByTestId('display-lock').isChecked()).toBe(false);
+    await page.keyboard.press('r'); // the locked drag was the left tool's (window/level): back to the view the drag below expects
 
     await page.mouse.move(from.x, from.y);
     await page.mouse.down();
-    // towards the image's centre: the least confident point of a barely trained model may sit on an edge
-    const to = { x: from.x + (before.x < size.width / 2 ? 20 : -20), y: from.y + (before.y < size.height / 2 ? 12 : -12) };
     await page.mouse.move(to.x, to.y, { steps: 6 });
     // the loupe magnifies the image around the cursor while the point is dragged, and goes after
     const loupe = page.getByTestId('viewer-loupe');

@@ -52,13 +52,15 @@ describe('landmark display settings', () => {
 
   it('persist and come back', () => {
     const storage = memoryStorage();
-    writeDisplay(storage, { markerSize: 10, labels: 'selected', showPoints: false });
-    expect(readDisplay(storage)).toEqual({ markerSize: 10, labels: 'selected', showPoints: false });
+    writeDisplay(storage, { markerSize: 10, labels: 'selected', showPoints: false, lockPoints: true });
+    expect(readDisplay(storage)).toEqual({ markerSize: 10, labels: 'selected', showPoints: false, lockPoints: true });
   });
 
   it('repair what storage holds field by field', () => {
-    expect(sanitizeDisplay({ markerSize: 400, labels: 'some', showPoints: 'yes' })).toEqual({ markerSize: 16, labels: 'all', showPoints: true });
-    expect(sanitizeDisplay({ markerSize: 0.2, labels: 'none' })).toEqual({ markerSize: 2, labels: 'none', showPoints: true });
+    expect(sanitizeDisplay({ markerSize: 400, labels: 'some', showPoints: 'yes', lockPoints: 1 })).toEqual({ markerSize: 16, labels: 'all', showPoints: true, lockPoints: false });
+    expect(sanitizeDisplay({ markerSize: 0.2, labels: 'none' })).toEqual({ markerSize: 2, labels: 'none', showPoints: true, lockPoints: false });
+    // settings saved before the lock existed keep theirs and come back unlocked
+    expect(sanitizeDisplay({ markerSize: 8, labels: 'selected', showPoints: false })).toEqual({ markerSize: 8, labels: 'selected', showPoints: false, lockPoints: false });
     expect(sanitizeDisplay([1, 2])).toEqual(DEFAULT_DISPLAY);
     const storage = memoryStorage();
     storage.data.set('ld-studio.landmarkDisplay', '{not json');

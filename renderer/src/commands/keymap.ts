@@ -28,9 +28,10 @@ export const KEYS = {
   pan: ['p'],
   zoom: ['z'],
   resetView: ['r'],
-  /** Landmark display: show or hide every point; cycle the labels (all, selected only, none). */
+  /** Landmark display: show or hide every point; cycle the labels (all, selected only, none); lock points against dragging. */
   togglePoints: ['h'],
   cycleLabels: ['shift+l'],
+  lockPoints: ['k'],
 } as const satisfies Record<string, readonly string[]>;
 
 export type KeyAction = keyof typeof KEYS;

@@ -12,11 +12,12 @@ export function viewerCommands(viewer: () => { setTool(tool: 'windowLevel' | 'pa
   ];
 }
 
-/** The landmark display keys of the modes that show landmarks: H shows/hides every point, Shift+L cycles the labels. */
+/** The landmark display keys of the modes that show landmarks: H shows/hides every point, Shift+L cycles the labels, K locks/unlocks dragging. */
 export function landmarkDisplayCommands(): Command[] {
   const store = useLandmarkDisplay();
   return [
     { id: 'viewer.togglePoints', keys: keysOf('togglePoints'), title: 'Show / hide all points', run: () => void (store.display.showPoints = !store.display.showPoints) },
+    { id: 'viewer.lockPoints', keys: keysOf('lockPoints'), title: 'Lock / unlock all points (no dragging)', run: () => void (store.display.lockPoints = !store.display.lockPoints) },
     { id: 'viewer.cycleLabels', keys: keysOf('cycleLabels'), title: 'Labels: all, selected only, none', run: () => void (store.display.labels = nextLabelMode(store.display.labels)) },
   ];
 }

@@ -1,6 +1,7 @@
 /**
  * How landmarks are drawn in every viewer: marker size, which labels show (all, the selected point's
- * only, none) and whether points show at all. One setting for the whole app, kept in the renderer's
+ * only, none), whether points show at all and whether they can be dragged (locked: review by looking,
+ * pan and zoom without moving a point by accident). One setting for the whole app, kept in the renderer's
  * localStorage (like lastMode.ts), so it survives a restart. The pure parts are tested.
  */
 import { defineStore } from 'pinia';
@@ -15,10 +16,12 @@ export interface LandmarkDisplay {
   markerSize: number;
   labels: LabelMode;
   showPoints: boolean;
+  /** Points cannot be dragged (placing with L still works: that is deliberate). */
+  lockPoints: boolean;
 }
 
 export const MARKER_SIZE = { min: 2, max: 16 } as const;
-export const DEFAULT_DISPLAY: Readonly<LandmarkDisplay> = { markerSize: 6, labels: 'all', showPoints: true };
+export const DEFAULT_DISPLAY: Readonly<LandmarkDisplay> = { markerSize: 6, labels: 'all', showPoints: true, lockPoints: false };
 const STORAGE_KEY = 'ld-studio.landmarkDisplay';
 
 /** Whatever storage held → valid settings (a bad field falls back to its default, the others are kept). */
@@ -29,6 +32,7 @@ export function sanitizeDisplay(raw: unknown): LandmarkDisplay {
     markerSize: size,
     labels: (LABEL_MODES as readonly unknown[]).includes(r.labels) ? (r.labels as LabelMode) : DEFAULT_DISPLAY.labels,
     showPoints: typeof r.showPoints === 'boolean' ? r.showPoints : DEFAULT_DISPLAY.showPoints,
+    lockPoints: typeof r.lockPoints === 'boolean' ? r.lockPoints : DEFAULT_DISPLAY.lockPoints,
   };
 }
 

@@ -183,7 +183,10 @@ export async function createViewer(element: HTMLDivElement, callbacks: ViewerCal
   }
 
   function drawLandmarks(): void {
-    for (const uid of uidToName.keys()) annotationApi.state.removeAnnotation(uid);
+    for (const uid of uidToName.keys()) {
+      annotationApi.locking.setAnnotationLocked(uid, false); // the locked set is global: leave no stale ids
+      annotationApi.state.removeAnnotation(uid);
+    }
     uidToName.clear();
     if (!current || !display.showPoints) {
       viewport.render();
@@ -195,7 +198,7 @@ export async function createViewer(element: HTMLDivElement, callbacks: ViewerCal
         annotationUID: crypto.randomUUID(),
         highlighted: false,
         invalidated: false,
-        isLocked: false,
+        isLocked: display.lockPoints, // cornerstone's handle filters skip locked annotations: no drag
         isVisible: true,
         metadata: { toolName: LandmarkTool.toolName, referencedImageId: imageId, viewPlaneNormal: [0, 0, -1] as Types.Point3, viewUp: [0, -1, 0] as Types.Point3, FrameOfReferenceUID: viewport.getFrameOfReferenceUID() },
         data: {
@@ -213,6 +216,7 @@ export async function createViewer(element: HTMLDivElement, callbacks: ViewerCal
         colorSelected: colour,
         lineWidth: p.selected ? '3' : '1.5',
       });
+      if (display.lockPoints) annotationApi.locking.setAnnotationLocked(annotation.annotationUID, true);
       uidToName.set(annotation.annotationUID, p.name);
     }
     viewport.render();
