@@ -68,6 +68,8 @@ export interface ReviewRow {
   /** Points the user moved on the reviewed images (off by more than the tolerance when reviewed). */
   corrected: number;
   calibration: CalibrationBin[];
+  /** The reviewed images, in the order the user took them (per fold). */
+  reviewedImages: string[][];
   seconds: number;
 }
 
@@ -155,6 +157,7 @@ function row(set: string, method: string, reviewed: number, folds: Array<{ state
     toCorrect: points.filter((p) => p.errorPx > tolerancePx).length,
     corrected: folds.reduce((s, f) => s + f.state.corrected, 0),
     calibration: calibrationBins(folds.flatMap((f) => f.state.history), points, tolerancePx),
+    reviewedImages: folds.map((f) => [...f.state.reviewed]),
     seconds,
   };
 }
@@ -179,7 +182,7 @@ async function simulate(sets: LandmarkSet[], model: string, counts: number[], ca
       folds.push({ state, rest: pointErrors(state.set, rest) });
     }
     const out = row(label, 'fusion of the reviewed images', r, folds, tolerancePx, seconds);
-    log(`row ${JSON.stringify({ ...out, calibration: undefined })}`);
+    log(`row ${JSON.stringify({ ...out, calibration: undefined, reviewedImages: undefined })}`);
     rows.push(out);
   }
   return rows;
