@@ -1,7 +1,8 @@
 /**
  * The whole landmark workflow in browser mode, driven in Debian's Chromium: create a project, import
  * the hand radiographs, train briefly, place 3 landmarks on the template, propagate, correct one point
- * by dragging, undo and redo it, export Slicer .mrk.json and check the exported coordinates. Every
+ * by dragging, undo and redo it, export Slicer .mrk.json and check the exported coordinates, then accept
+ * two images and improve the rest from three templates. Every
  * mode is saved as a screenshot under test-results/e2e/.
  *
  * Real parts throughout: `ld-studio serve` as a child process, the PyTorch engine, onnxruntime
@@ -305,6 +306,45 @@ describe.skipIf(!!skipReason)('browser mode: import → train → template → p
       const t = truth.get(name)!;
       expect(Math.hypot(p.position[0] - t.x, p.position[1] - t.y)).toBeLessThan(2 / fit.scale);
     }
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('accept 2 images → "Improve the rest": the other images get new points from 3 templates, the queue re-sorts once', async () => {
+    await mode('review');
+    const queueOrder = () => page.locator('[data-testid=review-queue] li').evaluateAll((els) => els.map((e) => e.getAttribute('data-image-id')!));
+    const accepted = () => page.locator('[data-testid=review-queue] li.accepted').evaluateAll((els) => els.map((e) => e.getAttribute('data-image-id')!));
+    for (let k = 0; k < 2; k++) {
+      expect((await queueOrder()).length).toBe(8);
+      const before = await accepted();
+      await page.locator(`[data-testid=review-queue] li:not(.accepted)`).first().click();
+      await page.keyboard.press('a');
+      await expect.poll(async () => (await accepted()).length).toBe(before.length + 1);
+    }
+    const chosen = await accepted();
+    const pointsOf = async () => {
+      const snap = await page.evaluate(async () => {
+        const res = await fetch('api/invoke/project:get', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: 'null' });
+        return ((await res.json()) as { result: { landmarks: { imageId: string; accepted: boolean; points: { name: string; x: number; y: number }[] }[] } }).result.landmarks;
+      });
+      return new Map(snap.map((l) => [l.imageId, l]));
+    };
+    const before = await pointsOf();
+    const button = page.getByTestId('propagate');
+    await expect.poll(() => button.textContent()).toContain('Improve the rest: 6 images from 3 templates');
+    await button.click();
+    await expect.poll(() => page.locator('.notices').textContent(), { timeout: 300_000, interval: 1000 }).toContain('from 3 templates');
+    const after = await pointsOf();
+    // the accepted images keep their points; the others' points move (2 more templates vote)
+    for (const id of chosen) expect(after.get(id)!.points).toEqual(before.get(id)!.points);
+    const rest = [...after.values()].filter((l) => !chosen.includes(l.imageId) && before.has(l.imageId) && l.points.length);
+    expect(rest.length).toBeGreaterThan(0);
+    const moved = rest.filter((l) => l.points.some((p, i) => Math.hypot(p.x - before.get(l.imageId)!.points[i].x, p.y - before.get(l.imageId)!.points[i].y) > 0.01));
+    expect(moved.length).toBeGreaterThan(0);
+    // re-sorted once, after the propagation: open images least confident first, the accepted ones at the end
+    const order = await queueOrder();
+    expect(order.slice(-2).sort()).toEqual([...chosen].sort());
+    await page.waitForTimeout(500);
+    expect(await queueOrder()).toEqual(order);
     expect(pageErrors).toEqual([]);
   });
 });
