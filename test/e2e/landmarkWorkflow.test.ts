@@ -8,19 +8,19 @@
  * Real parts throughout: `ld-studio serve` as a child process, the PyTorch engine, onnxruntime
  * propagation, the built renderer with Cornerstone3D on SwiftShader WebGL.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readImage } from '../../main/io';
 import { readWideCsvFile } from '../../main/io/landmarks';
 import { hasTorch, torchPython, torchSkipReason } from '../helpers/torch';
 import { dataPath, hasSharedData, sharedDataSkipReason } from '../helpers/sharedData';
-import { buildApp, screenshotDir } from './helpers/appBuild';
-import { chromiumSkipReason, launchChromium } from './helpers/chromium';
+import { screenshotDir } from './helpers/appBuild';
+import { createProject, openBrowserSession, type BrowserSession } from './helpers/browserSession';
+import { chromiumSkipReason } from './helpers/chromium';
 import { greyCorrelation, luminanceStats } from './helpers/pixels';
-import { startServe, type ServeProcess } from './helpers/serveProcess';
+import type { ServeProcess } from './helpers/serveProcess';
 import { fitImage, markerCentres, viewerBox, type Fit } from './helpers/viewerGeometry';
 
 const handDir = dataPath('landmarks/hand');
@@ -31,11 +31,11 @@ const TEMPLATE = '3167';
 const NAMES = ['L1', 'L5', 'L20'];
 
 describe.skipIf(!!skipReason)('browser mode: import → train → template → propagate → review → export', () => {
+  let session: BrowserSession;
   let work: string;
   let serve: ServeProcess;
-  let browser: Browser;
   let page: Page;
-  const pageErrors: string[] = [];
+  let pageErrors: string[];
   let truth: Map<string, { x: number; y: number }>;
 
   const shot = (name: string) => page.screenshot({ path: join(screenshotDir, `${name}.png`) });
@@ -44,24 +44,16 @@ describe.skipIf(!!skipReason)('browser mode: import → train → template → p
   };
 
   beforeAll(async () => {
-    buildApp();
-    mkdirSync(screenshotDir, { recursive: true });
-    work = mkdtempSync(join(tmpdir(), 'ld-e2e-'));
-    serve = await startServe({ LD_STUDIO_CONFIG_DIR: join(work, 'config'), LD_STUDIO_PYTHON: torchPython });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    page.on('pageerror', (err) => pageErrors.push(err.message));
+    // the first test opens the page itself, with and without the token
+    session = await openBrowserSession('ld-e2e-', { LD_STUDIO_PYTHON: torchPython }, { open: false });
+    ({ work, serve, page, pageErrors } = session);
     const table = await readWideCsvFile(join(handDir, 'landmarks.csv'));
     const row = table.images.find((i) => i.image === TEMPLATE)!;
     // Hand landmark Lk is the k-th point pair of the CSV.
     truth = new Map(NAMES.map((n) => [n, row.points[Number(n.slice(1)) - 1]!]));
   }, 600_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await serve?.stop();
-    if (work) rmSync(work, { recursive: true, force: true });
-  });
+  afterAll(() => session?.close());
 
   it('opens on the start screen with the token, and refuses without it', async () => {
     const bare = await fetch(`${serve.origin}/`);
@@ -73,9 +65,7 @@ describe.skipIf(!!skipReason)('browser mode: import → train → template → p
   });
 
   it('creates a project and imports the hand radiographs with thumbnails', async () => {
-    await page.getByTestId('project-dir-input').fill(join(work, 'hands'));
-    await page.getByTestId('create-project').click();
-    await expect.poll(() => page.getByTestId('project-name').isVisible()).toBe(true);
+    await createProject(page, join(work, 'hands'));
     await mode('import');
     await page.getByTestId('import-paths').fill(handDir);
     await page.getByTestId('import-button').click();

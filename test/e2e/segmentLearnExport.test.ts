@@ -6,18 +6,17 @@
  * size, only 0 and 255, the drawn one as drawn. Real parts throughout: `ld-studio serve`, the PyTorch
  * engine (`finetune-seg`), onnxruntime in the segmentation worker, the built renderer in Chromium.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readImageSize, readSpineCsvFiles } from '../../main/io/landmarks';
 import { dataPath, hasSharedData, sharedDataSkipReason } from '../helpers/sharedData';
 import { hasTorch, torchPython, torchSkipReason } from '../helpers/torch';
-import { buildApp, screenshotDir } from './helpers/appBuild';
-import { chromiumSkipReason, launchChromium } from './helpers/chromium';
-import { startServe, type ServeProcess } from './helpers/serveProcess';
+import { screenshotDir } from './helpers/appBuild';
+import { createProject, openBrowserSession, type BrowserSession } from './helpers/browserSession';
+import { chromiumSkipReason } from './helpers/chromium';
 
 const spineDir = dataPath('landmarks/spine');
 const skipReason = chromiumSkipReason() ?? (hasSharedData ? null : sharedDataSkipReason) ?? (hasTorch ? null : torchSkipReason);
@@ -31,11 +30,10 @@ interface ListedMask {
 }
 
 describe.skipIf(!!skipReason)('browser mode: brush one mask → learn from it → export label PNGs', () => {
+  let session: BrowserSession;
   let work: string;
-  let serve: ServeProcess;
-  let browser: Browser;
   let page: Page;
-  const pageErrors: string[] = [];
+  let pageErrors: string[];
   let files: Array<{ name: string; path: string; width: number; height: number }>;
   const shot = (name: string) => page.screenshot({ path: join(screenshotDir, `${name}.png`) });
 
@@ -47,30 +45,18 @@ describe.skipIf(!!skipReason)('browser mode: brush one mask → learn from it �
     });
 
   beforeAll(async () => {
-    buildApp();
-    mkdirSync(screenshotDir, { recursive: true });
-    work = mkdtempSync(join(tmpdir(), 'ld-e2e-learn-'));
     const table = await readSpineCsvFiles(join(spineDir, 'labels/training/landmarks.csv'), join(spineDir, 'labels/training/filenames.csv'), (name) =>
       readImageSize(join(spineDir, 'images/training', name)),
     );
     files = table.images.slice(0, 3).map((im) => ({ name: im.image, path: join(spineDir, 'images/training', im.image), width: im.width!, height: im.height! }));
-    serve = await startServe({ LD_STUDIO_CONFIG_DIR: join(work, 'config'), LD_STUDIO_PYTHON: torchPython });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    await page.goto(serve.url);
+    session = await openBrowserSession('ld-e2e-learn-', { LD_STUDIO_PYTHON: torchPython });
+    ({ work, page, pageErrors } = session);
   }, 600_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await serve?.stop();
-    if (work) rmSync(work, { recursive: true, force: true });
-  });
+  afterAll(() => session?.close());
 
   it('imports three spine radiographs and trains a tiny run', async () => {
-    await page.getByTestId('project-dir-input').fill(join(work, 'spine'));
-    await page.getByTestId('create-project').click();
-    await expect.poll(() => page.getByTestId('project-name').isVisible()).toBe(true);
+    await createProject(page, join(work, 'spine'));
     await page.getByTestId('mode-import').click();
     await page.getByTestId('import-kind-files').click();
     await page.getByTestId('import-paths').fill(files.map((f) => f.path).join('\n'));

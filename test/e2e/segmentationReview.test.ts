@@ -4,19 +4,17 @@
  * and exported as DICOM-SEG (checked with dciodvfy and read back), and a second foreign SEG with
  * overlapping segments (partial_overlaps.dcm) loaded without error. Screenshots in test-results/e2e/.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readImage } from '../../main/io';
 import { readSegmentation } from '../../main/io/seg';
 import { dciodvfy, dicom3toolsSkipReason, hasDciodvfy } from '../io/exporters/helpers/validators';
 import { dataPath, hasSharedData, sharedDataSkipReason } from '../helpers/sharedData';
-import { buildApp, screenshotDir } from './helpers/appBuild';
-import { chromiumSkipReason, launchChromium } from './helpers/chromium';
+import { screenshotDir } from './helpers/appBuild';
+import { createProject, openBrowserSession, type BrowserSession } from './helpers/browserSession';
+import { chromiumSkipReason } from './helpers/chromium';
 import { greyCorrelation } from './helpers/pixels';
-import { startServe, type ServeProcess } from './helpers/serveProcess';
 import { fitImage, viewerBox } from './helpers/viewerGeometry';
 
 const ctDir = dataPath('dicom/ct-3slice-seg');
@@ -24,11 +22,10 @@ const skipReason = chromiumSkipReason() ?? (hasSharedData ? null : sharedDataSki
 if (skipReason) console.warn(`[skip] browser-mode segmentation review: ${skipReason}`);
 
 describe.skipIf(!!skipReason)('browser mode: DICOM-SEG overlay → brush review → DICOM-SEG export', () => {
+  let session: BrowserSession;
   let work: string;
-  let serve: ServeProcess;
-  let browser: Browser;
   let page: Page;
-  const pageErrors: string[] = [];
+  let pageErrors: string[];
   const shot = (name: string) => page.screenshot({ path: join(screenshotDir, `${name}.png`) });
 
   /** Pixels in the viewer that are clearly coloured (the labelmap), not grey (the CT). */
@@ -51,27 +48,15 @@ describe.skipIf(!!skipReason)('browser mode: DICOM-SEG overlay → brush review 
     }, imageId);
 
   beforeAll(async () => {
-    buildApp();
-    mkdirSync(screenshotDir, { recursive: true });
-    work = mkdtempSync(join(tmpdir(), 'ld-e2e-seg-'));
-    serve = await startServe({ LD_STUDIO_CONFIG_DIR: join(work, 'config') });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    page.on('pageerror', (err) => pageErrors.push(err.message));
-    await page.goto(serve.url);
+    session = await openBrowserSession('ld-e2e-seg-');
+    ({ work, page, pageErrors } = session);
   }, 600_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await serve?.stop();
-    if (work) rmSync(work, { recursive: true, force: true });
-  });
+  afterAll(() => session?.close());
 
   let imageId: string;
   it('creates a project and imports a three-slice CT series', async () => {
-    await page.getByTestId('project-dir-input').fill(join(work, 'ct'));
-    await page.getByTestId('create-project').click();
-    await expect.poll(() => page.getByTestId('project-name').isVisible()).toBe(true);
+    await createProject(page, join(work, 'ct'));
     await page.getByTestId('mode-import').click();
     await page.getByTestId('import-kind-files').click();
     await page.getByTestId('import-paths').fill(['01.dcm', '02.dcm', '03.dcm'].map((f) => join(ctDir, f)).join('\n'));
