@@ -93,6 +93,11 @@ describe.skipIf(!!skipReason)('browser mode: brush one mask â†’ learn from it â†
 
   it('learns from the corrected mask in 2 steps: the other two images get predicted masks', async () => {
     expect(await page.getByTestId('segment-learn-steps').inputValue()).toBe('300');
+    // the stage-1 run is the model shown and the one Learn uses; Segment needs a clustering branch
+    const run = page.getByTestId('segment-run');
+    expect(await run.inputValue()).not.toBe('');
+    expect(await run.locator('option:checked').textContent()).toContain('stage 1 only');
+    expect(await page.getByTestId('segment-start').isDisabled()).toBe(true);
     // an impossible step count is refused before anything starts
     await page.getByTestId('segment-learn-steps').fill('0');
     await expect.poll(() => page.getByTestId('segment-learn').isDisabled()).toBe(true);
