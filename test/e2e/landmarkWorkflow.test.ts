@@ -92,6 +92,9 @@ describe.skipIf(!!skipReason)('browser mode: import → train → template → p
     await page.getByTestId('template-set').selectOption('custom');
     await page.getByTestId('custom-names').fill(NAMES.join(', '));
     await page.getByTestId('template-apply').click();
+    // the typed names are now the project's set, chosen in the list: nothing to change, no "new template" warning
+    await expect.poll(() => page.getByTestId('template-set').inputValue()).toMatch(/^custom-\d+$/);
+    expect(await page.getByTestId('template-apply').isDisabled()).toBe(true);
     // the chosen image shows as a preview first; clicks place landmarks once it is the template
     await page.getByTestId('landmark-list').waitFor();
     await page.locator('[data-testid=viewer] canvas').first().waitFor();
