@@ -70,6 +70,14 @@ function table(rows: string[][]): string {
 
 const log = (s: string) => process.stderr.write(s + '\n');
 
+/** A suite's results as JSON (dated) at `path`, said on stdout. */
+function writeSuiteJson(path: string, result: object): void {
+  const jsonPath = resolve(path);
+  mkdirSync(dirname(jsonPath), { recursive: true });
+  writeFileSync(jsonPath, JSON.stringify({ date: new Date().toISOString(), ...result }, null, 2) + '\n');
+  process.stdout.write(`JSON: ${jsonPath}\n`);
+}
+
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
@@ -110,10 +118,7 @@ async function main(): Promise<void> {
     });
     process.stdout.write(`\n${formatReviewTable(r.rows)}\n`);
     for (const n of r.notes) process.stdout.write(`- ${n}\n`);
-    const jsonPath = resolve(values.json ?? 'out/bench/review.json');
-    mkdirSync(dirname(jsonPath), { recursive: true });
-    writeFileSync(jsonPath, JSON.stringify({ date: new Date().toISOString(), cpus: cpus().length, ...r }, null, 2) + '\n');
-    process.stdout.write(`JSON: ${jsonPath}\n`);
+    writeSuiteJson(values.json ?? 'out/bench/review.json', { cpus: cpus().length, ...r });
     return;
   }
   if (suite === 'segmentation') {
@@ -144,10 +149,7 @@ async function main(): Promise<void> {
     });
     process.stdout.write(`\n${segmentationHeader()}\n${table(formatSegmentationTable(r.rows))}\n`);
     for (const n of r.notes) process.stdout.write(`- ${n}\n`);
-    const jsonPath = resolve(values.json ?? 'out/bench/segmentation.json');
-    mkdirSync(dirname(jsonPath), { recursive: true });
-    writeFileSync(jsonPath, JSON.stringify({ date: new Date().toISOString(), cpus: cpus().length, ...r }, null, 2) + '\n');
-    process.stdout.write(`JSON: ${jsonPath}\n`);
+    writeSuiteJson(values.json ?? 'out/bench/segmentation.json', { cpus: cpus().length, ...r });
     return;
   }
   if (suite === 'landmarks') {
@@ -192,20 +194,15 @@ async function main(): Promise<void> {
       process.stdout.write(`- speed: ${r.speed.landmarks} landmarks → ${r.speed.images} images (${r.speed.meanSourceSize} px on average) in ${r.speed.seconds.toFixed(1)} s (network ${r.speed.networkSeconds.toFixed(1)} s${levels ? `: ${levels}` : ''}; search ${r.speed.propagateSeconds.toFixed(1)} s${r.speed.extraTemplateSeconds ? `, of which the extra-template pass ${r.speed.extraTemplateSeconds.toFixed(1)} s` : ''}), model loaded once, no feature cache, in a fresh process\n`);
     }
     for (const n of r.notes) process.stdout.write(`- ${n}\n`);
-    const jsonPath = resolve(values.json ?? 'out/bench/landmarks.json');
-    mkdirSync(dirname(jsonPath), { recursive: true });
     const slim = r.results.map(({ evaluation, ...rest }) => ({ ...rest, evaluation: { ...evaluation, points: undefined } }));
-    writeFileSync(jsonPath, JSON.stringify({ date: new Date().toISOString(), cpus: cpus().length, ...r, results: slim }, null, 2) + '\n');
-    process.stdout.write(`JSON: ${jsonPath}\n`);
+    writeSuiteJson(values.json ?? 'out/bench/landmarks.json', { cpus: cpus().length, ...r, results: slim });
     return;
   }
   if (suite === 'memory') {
     const samples = await memoryBench(Number(values.steps ?? 2000));
     const rows = samples.map((s) => [String(s.step), String(s.tensors), (s.bytes / 2 ** 20).toFixed(2), s.rssMiB.toFixed(0)]);
     process.stdout.write(`\ntfjs-wasm, 32², batch 1, stage 1 then 2, checkpoints every 500 steps\n${table([['step', 'live tensors', 'tensor MiB', 'RSS MiB'], ...rows])}\n`);
-    const jsonPath = resolve(values.json ?? 'out/bench/memory.json');
-    mkdirSync(dirname(jsonPath), { recursive: true });
-    writeFileSync(jsonPath, JSON.stringify({ date: new Date().toISOString(), samples }, null, 2) + '\n');
+    writeSuiteJson(values.json ?? 'out/bench/memory.json', { samples });
     return;
   }
   const steps = Number(values.steps ?? 2);
@@ -305,10 +302,7 @@ async function main(): Promise<void> {
       ...engineSteps.map((e) => [e.device, `${e.size}²`, String(e.batch), e.label, e.ok ? e.whole!.toFixed(4) : '—', e.ok ? e.bare!.toFixed(4) : '—', e.ok ? e.augment!.toFixed(4) : '—', e.ok ? `${(e.whole! / e.bare!).toFixed(2)}×` : `failed: ${e.error}`])]) + '\n');
   }
   for (const n of notes) process.stdout.write(`- ${n}\n`);
-  const jsonPath = resolve(values.json ?? `out/bench/${suite}.json`);
-  mkdirSync(dirname(jsonPath), { recursive: true });
-  writeFileSync(jsonPath, JSON.stringify({ date: new Date().toISOString(), cpus: cpus().length, cpuModel: cpus()[0]?.model, versions: versions(), torch: torch ?? null, rows, engineSteps, notes }, null, 2) + '\n');
-  process.stdout.write(`JSON: ${jsonPath}\n`);
+  writeSuiteJson(values.json ?? `out/bench/${suite}.json`, { cpus: cpus().length, cpuModel: cpus()[0]?.model, versions: versions(), torch: torch ?? null, rows, engineSteps, notes });
 }
 
 main().catch((err: unknown) => {
